@@ -108,6 +108,8 @@ int dp_neigh_update(struct dp_neigh_table *t, uint32_t ip, const struct rte_ethe
 	int changed;
 
 	if (e != NULL) {
+		if (e->is_static)
+			return 0;
 		changed = !rte_is_same_ether_addr(&e->mac, mac);
 		if (changed) {
 			write_begin(e);
@@ -132,7 +134,22 @@ int dp_neigh_update(struct dp_neigh_table *t, uint32_t ip, const struct rte_ethe
 	write_end(t, slot);
 	slot->confirmed_tsc = now;
 	slot->probes = 0;
+	slot->is_static = 0;
 	t->valid++;
+	return 1;
+}
+
+int dp_neigh_set_static(struct dp_neigh_table *t, uint32_t ip, const struct rte_ether_addr *mac)
+{
+	struct dp_neigh_entry *slot, *e = find(t, ip, &slot);
+	int ret;
+
+	if (e != NULL)
+		dp_neigh_delete(t, ip);
+	ret = dp_neigh_update(t, ip, mac, 0);
+	if (ret < 0)
+		return ret;
+	find(t, ip, &slot)->is_static = 1;
 	return 1;
 }
 
@@ -157,7 +174,7 @@ int dp_neigh_age(struct dp_neigh_table *t, uint64_t now, uint64_t stale, unsigne
 	for (uint32_t i = 0; i < DP_NEIGH_SIZE; i++) {
 		struct dp_neigh_entry *e = &t->e[i];
 
-		if (e->state != DP_NEIGH_VALID || now - e->confirmed_tsc < stale)
+		if (e->state != DP_NEIGH_VALID || e->is_static || now - e->confirmed_tsc < stale)
 			continue;
 		if (e->probes >= max_probes) {
 			dp_neigh_delete(t, e->ip);

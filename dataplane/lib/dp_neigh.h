@@ -30,6 +30,7 @@ struct dp_neigh_entry {
 	struct rte_ether_addr mac;
 	uint8_t state;
 	uint8_t probes;          /* refresh requests sent without an answer */
+	uint8_t is_static;       /* configured: never aged, never replaced by ARP */
 	uint64_t confirmed_tsc;  /* last time the neighbour proved its MAC */
 };
 
@@ -51,6 +52,12 @@ int dp_neigh_lookup(const struct dp_neigh_table *t, uint32_t ip, struct rte_ethe
  */
 int dp_neigh_update(struct dp_neigh_table *t, uint32_t ip, const struct rte_ether_addr *mac,
 		    uint64_t now);
+
+/**
+ * Writer: a configured (static) entry, e.g. the gateway on a link without
+ * ARP.  @return 1, or -ENOSPC when full
+ */
+int dp_neigh_set_static(struct dp_neigh_table *t, uint32_t ip, const struct rte_ether_addr *mac);
 
 /** Writer: whether ip has an entry (no MAC copy). */
 int dp_neigh_present(const struct dp_neigh_table *t, uint32_t ip);

@@ -131,8 +131,9 @@ struct sfu_rtcp_sr {
 };
 /**
  * Parse the SR at p (e.g. compound + pkt.off, len = pkt.len or the rest of
- * the compound): version 2, type 200, its length field at least 28 bytes and
- * within len, RC report blocks within it.  @return 0 or -EINVAL.
+ * the compound): version 2, type 200, its length field within len and, less
+ * any padding, holding the 28-byte sender part and RC report blocks.
+ * @return 0 or -EINVAL.
  */
 int sfu_rtcp_sr_parse(const uint8_t *p, size_t len, struct sfu_rtcp_sr *sr);
 /** Write a 28-byte SR with no report blocks; @return bytes written (28). */

@@ -40,6 +40,7 @@ static struct {
 static unsigned int n_vars;
 static volatile sig_atomic_t stop;
 static uint32_t last_id; /* the id the last *-add printed, for batch variables */
+static const char *cur_name; /* batch: the variable the current line assigns */
 
 static void usage(void)
 {
@@ -155,6 +156,15 @@ static int call(struct sfu_msg *m, uint32_t *id)
 	return 0;
 }
 
+/* An *-add's result: "ID", or "NAME = ID" on a batch line that assigns. */
+static void print_id(uint32_t id)
+{
+	if (cur_name != NULL)
+		printf("%s = %u\n", cur_name, id);
+	else
+		printf("%u\n", id);
+}
+
 static struct sfu_msg *msg(enum sfu_msg_type type)
 {
 	struct sfu_msg *m = sfu_client_msg_alloc(client, type);
@@ -251,7 +261,9 @@ static int run_line(char *line)
 		return 0;
 	args[n] = NULL;
 	last_id = 0;
+	cur_name = name;
 	ret = run(n, args);
+	cur_name = NULL;
 	if (ret == 0 && name != NULL) {
 		if (n_vars == MAX_VARS || strlen(name) >= sizeof(vars[0].name)) {
 			fprintf(stderr, "sfu-dpctl: too many variables or name too long\n");
@@ -299,7 +311,7 @@ static int cmd_transport_add(int argc, char **argv)
 	m->u.transport_add.local_port = (uint16_t)port;
 	if (call(m, &id) < 0)
 		return -EIO;
-	printf("%u\n", id);
+	print_id(id);
 	return 0;
 }
 
@@ -382,7 +394,7 @@ static int cmd_producer_add(int argc, char **argv)
 	a->paused = paused != 0;
 	if (call(m, &id) < 0)
 		return -EIO;
-	printf("%u\n", id);
+	print_id(id);
 	return 0;
 }
 
@@ -411,7 +423,7 @@ static int cmd_consumer_add(int argc, char **argv)
 	a->paused = paused != 0;
 	if (call(m, &id) < 0)
 		return -EIO;
-	printf("%u\n", id);
+	print_id(id);
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 # line is "SUITE: N passed, N failed"; the exit status is 1 if anything failed,
 # including a run that ended before t_end.  Call these from the test's main shell,
 # not from a subshell or $(...): the counters and pids live in its variables.
+# t_begin sets the EXIT, INT, TERM and ERR traps (ERR only notes the failing line).
 
 # t_begin SUITE: counters, a fresh log directory $LOGDIR, the exit trap.
 t_begin() {
@@ -76,14 +77,21 @@ t_expect_eq() {
 	_t_result "$rc" "$1" -m "got '$2', expected '$3'"
 }
 
+# _t_cmp_int DESC ge|le ACTUAL BOUND
 _t_cmp_int() {
-	local rc=1
-	if [[ $3 =~ ^-?[0-9]+$ && $4 =~ ^-?[0-9]+$ ]] && (($3 $2 $4)); then rc=0; fi
-	_t_result "$rc" "$1" -m "got '$3', expected $5 '$4'"
+	local rc=1 int='^-?[0-9]+$' want="at least"
+	[[ $2 == ge ]] || want="at most"
+	if [[ $3 =~ $int && $4 =~ $int ]]; then
+		case $2 in
+		ge) (($3 >= $4)) && rc=0 ;;
+		le) (($3 <= $4)) && rc=0 ;;
+		esac
+	fi
+	_t_result "$rc" "$1" -m "got '$3', expected $want '$4'"
 }
 
-t_expect_ge() { _t_cmp_int "$1" '>=' "$2" "$3" "at least"; }
-t_expect_le() { _t_cmp_int "$1" '<=' "$2" "$3" "at most"; }
+t_expect_ge() { _t_cmp_int "$1" ge "$2" "$3"; }
+t_expect_le() { _t_cmp_int "$1" le "$2" "$3"; }
 
 # t_wait_for DESC TIMEOUT_S cmd...: run cmd every 0.1 s until it succeeds, at most
 # TIMEOUT_S seconds (tenths allowed: 2.5) and TIMEOUT_S * 10 + 1 tries.
@@ -117,11 +125,10 @@ t_on_exit() {
 
 # True if pid is a child of this shell that has not been reaped.
 _t_is_child() {
-	local stat
+	local stat fields
 	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	stat=${stat##*) }
-	set -- $stat
-	[[ $2 == "$$" ]]
+	read -r -a fields <<<"${stat##*) }" # state ppid pgrp ...
+	[[ ${fields[1]} == "$$" ]]
 }
 
 # t_bg NAME cmd...: start cmd (a program or a shell function such as nt_exec) in

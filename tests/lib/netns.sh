@@ -89,7 +89,7 @@ nt_create() {
 	local p=$1 sw="$1-sw" stale
 	_nt_check_prefix "$p" || return 1
 	stale=$(ip netns list | awk -v p="$p-" 'index($1, p) == 1 { print $1 }')
-	[[ -z $stale ]] || _nt_err "namespaces already exist: $(echo $stale)" \
+	[[ -z $stale ]] || _nt_err "namespaces already exist: ${stale//$'\n'/ }" \
 		"(left by a run that was killed? remove them with: ip netns del NAME)" || return 1
 	_nt_ns_add "$sw" || return 1
 	# No STP: a test bridge forwards at once.
@@ -126,22 +126,22 @@ nt_exec() {
 # inside one (all started by this test) get SIGTERM, then SIGKILL after 2 s, by
 # pid: a namespace with a live process would outlive its "ip netns del".
 nt_destroy() {
-	local p=$1 i ns pids left=() rc=0 try
+	local p=$1 i ns pids=() left=() rc=0 try
 	for ((i = ${#_nt_created[@]} - 1; i >= 0; i--)); do
 		ns=${_nt_created[i]}
 		if [[ $ns != "$p-"* ]]; then
 			left=("$ns" "${left[@]}")
 			continue
 		fi
-		pids=$(ip netns pids "$ns" 2>/dev/null)
-		if [[ -n $pids ]]; then
-			kill -TERM $pids 2>/dev/null
+		mapfile -t pids < <(ip netns pids "$ns" 2>/dev/null)
+		if ((${#pids[@]} > 0)); then
+			kill -TERM "${pids[@]}" 2>/dev/null
 			for ((try = 0; try < 20; try++)); do
-				pids=$(ip netns pids "$ns" 2>/dev/null)
-				[[ -n $pids ]] || break
+				mapfile -t pids < <(ip netns pids "$ns" 2>/dev/null)
+				((${#pids[@]} > 0)) || break
 				sleep 0.1
 			done
-			[[ -z $pids ]] || kill -KILL $pids 2>/dev/null
+			((${#pids[@]} == 0)) || kill -KILL "${pids[@]}" 2>/dev/null
 		fi
 		if ip netns list | awk '{ print $1 }' | grep -qxF -- "$ns"; then
 			ip netns del "$ns" || rc=1

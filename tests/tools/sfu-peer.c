@@ -363,15 +363,31 @@ static void opt_apply(struct peer_opts *o, int id, const char *arg)
 	const char *name = optdefs[id - OPT_BIND].name;
 
 	switch (id) {
-	case OPT_BIND: opt_addr(name, arg, true, &o->bind_addr); o->has_bind = true; break;
-	case OPT_TO: opt_addr(name, arg, false, &o->to_addr); o->has_to = true; break;
-	case OPT_PROFILE: o->profile = pick(name, arg, profiles, 2) == 0 ? PROFILE_GCM : PROFILE_CM;
+	case OPT_BIND:
+		opt_addr(name, arg, true, &o->bind_addr);
+		o->has_bind = true;
+		break;
+	case OPT_TO:
+		opt_addr(name, arg, false, &o->to_addr);
+		o->has_to = true;
+		break;
+	case OPT_PROFILE:
+		o->profile = pick(name, arg, profiles, 2) == 0 ? PROFILE_GCM : PROFILE_CM;
 		break;
 	case OPT_KEY: o->key_hex = arg; break;
 	case OPT_RX_KEY: o->rx_key_hex = arg; break;
-	case OPT_SSRC: o->ssrc = opt_u32(name, arg, UINT32_MAX); o->has_ssrc = true; break;
-	case OPT_PT: o->pt = opt_u32(name, arg, 127); o->has_pt = true; break;
-	case OPT_COUNT: o->count = opt_u32(name, arg, 100000000); o->has_count = true; break;
+	case OPT_SSRC:
+		o->ssrc = opt_u32(name, arg, UINT32_MAX);
+		o->has_ssrc = true;
+		break;
+	case OPT_PT:
+		o->pt = opt_u32(name, arg, 127);
+		o->has_pt = true;
+		break;
+	case OPT_COUNT:
+		o->count = opt_u32(name, arg, 100000000);
+		o->has_count = true;
+		break;
 	case OPT_SIZE: o->size = opt_u32(name, arg, PEER_MAX_PAYLOAD); break;
 	case OPT_RATE: o->rate = opt_u32(name, arg, 10000000); break;
 	case OPT_SEQ: o->seq = opt_u32(name, arg, 65535); break;
@@ -394,7 +410,10 @@ static void opt_apply(struct peer_opts *o, int id, const char *arg)
 	case OPT_TYPE:
 		o->rtcp_type = (enum peer_rtcp_type)(RTCP_PLI + pick(name, arg, types, 3));
 		break;
-	case OPT_MEDIA: o->media_ssrc = opt_u32(name, arg, UINT32_MAX); o->has_media = true; break;
+	case OPT_MEDIA:
+		o->media_ssrc = opt_u32(name, arg, UINT32_MAX);
+		o->has_media = true;
+		break;
 	case OPT_NACK_PID: o->nack_pid = opt_u32(name, arg, 65535); break;
 	case OPT_NACK_BLP: o->nack_blp = opt_u32(name, arg, 65535); break;
 	case OPT_COMPOUND: o->compound = true; break;
