@@ -137,6 +137,8 @@ struct sfu_shared {
 	uint16_t rtc_min_port;
 	uint16_t rtc_max_port;
 	uint32_t announced_ip;   /* host order */
+	uint8_t mac[6];          /* the data plane port's MAC */
+	uint16_t pad;
 	struct sfu_client_slot clients[SFU_MAX_CLIENTS];
 	struct sfu_gauges gauges;
 	uint32_t lcore_ids[SFU_MAX_STAT_LCORES]; /* stats index -> EAL lcore id */

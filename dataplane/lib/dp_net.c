@@ -22,15 +22,54 @@ static enum dp_pkt_kind drop(struct dp_pkt_info *pi, enum sfu_drop why)
 	return DP_PKT_DROP;
 }
 
+uint16_t dp_cksum(const void *buf, size_t len, uint32_t init)
+{
+	const uint8_t *p = buf;
+	uint64_t sum = init, a = 0, b = 0;
+
+	/* Two accumulators keep the adds independent; 2^32 words cannot
+	 * overflow 64 bits for any packet. */
+	for (; len >= 16; len -= 16, p += 16) {
+		uint32_t w[4];
+
+		memcpy(w, p, sizeof(w));
+		a += (uint64_t)w[0] + w[2];
+		b += (uint64_t)w[1] + w[3];
+	}
+	sum += a + b;
+	for (; len >= 4; len -= 4, p += 4) {
+		uint32_t w;
+
+		memcpy(&w, p, sizeof(w));
+		sum += w;
+	}
+	if (len >= 2) {
+		uint16_t h;
+
+		memcpy(&h, p, sizeof(h));
+		sum += h;
+		p += 2;
+		len -= 2;
+	}
+	if (len) {
+		uint16_t h = 0;
+
+		memcpy(&h, p, 1);
+		sum += h;
+	}
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
 /* RFC 768: pseudo-header + datagram, checksum included, sums to 0xffff. */
 static bool udp_csum_ok(const struct rte_ipv4_hdr *ip, const struct rte_udp_hdr *udp,
 			uint16_t ulen)
 {
-	uint32_t sum = (uint32_t)rte_ipv4_phdr_cksum(ip, 0) + rte_raw_cksum(udp, ulen);
-
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return sum == 0xffff;
+	return dp_cksum(udp, ulen, rte_ipv4_phdr_cksum(ip, 0)) == 0xffff;
 }
 
 static enum dp_pkt_kind parse_ipv4(const uint8_t *p, uint32_t len, const struct dp_iface *ifc,
@@ -228,6 +267,11 @@ void dp_udp_build(uint8_t *p, const struct dp_flow *f, uint16_t payload_len, boo
 	udp->dst_port = rte_cpu_to_be_16(f->dst_port);
 	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*udp) + payload_len));
 	udp->dgram_cksum = 0;
-	if (udp_csum)
-		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+	if (udp_csum) {
+		uint16_t c = (uint16_t)~dp_cksum(udp, sizeof(*udp) + payload_len,
+						 rte_ipv4_phdr_cksum(ip, 0));
+
+		/* RFC 768: a computed 0 is sent as all ones. */
+		udp->dgram_cksum = c ? c : 0xffff;
+	}
 }

@@ -10,6 +10,7 @@
 #define DP_NET_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_ether.h>
@@ -85,6 +86,15 @@ struct dp_flow {
 	uint32_t src_ip, dst_ip;  /* host order */
 	uint16_t src_port, dst_port;
 };
+
+/**
+ * Internet checksum sum (RFC 1071) of len bytes, not complemented, folded to
+ * 16 bits, in the same byte order as rte_raw_cksum() (which it equals).  Sums
+ * 32-bit words into a 64-bit accumulator: about 3x rte_raw_cksum's 16-bit loop
+ * on 1200 bytes (perf/bench_forward: dp_udp_build went from 28% of the
+ * worker's cycles to ~9% at fan-out 50).
+ */
+uint16_t dp_cksum(const void *buf, size_t len, uint32_t init);
 
 /**
  * Write Ethernet + IPv4 + UDP headers (DP_HDRS_LEN bytes) for a UDP payload

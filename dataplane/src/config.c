@@ -80,7 +80,7 @@ static int count_lcores(const char *s)
 	return n;
 }
 
-static int parse_mac(const char *s, struct rte_ether_addr *mac)
+int dp_parse_mac(const char *s, struct rte_ether_addr *mac)
 {
 	unsigned int b[6];
 	char tail;
@@ -144,6 +144,11 @@ static int read_conf(struct dp_conf *c, const struct sfu_config *cfg, char *err,
 		       err, errlen);
 	if (ret)
 		return ret;
+	ret = copy_str(c->static_neigh, sizeof(c->static_neigh),
+		       sfu_config_str(cfg, "dataplane", "static_neigh", ""),
+		       "dataplane.static_neigh", err, errlen);
+	if (ret)
+		return ret;
 	ret = copy_str(c->log_level, sizeof(c->log_level),
 		       sfu_config_str(cfg, "dataplane", "log_level", "notice"),
 		       "dataplane.log_level", err, errlen);
@@ -151,7 +156,7 @@ static int read_conf(struct dp_conf *c, const struct sfu_config *cfg, char *err,
 		return ret;
 	s = sfu_config_get(cfg, "dataplane", "mac");
 	if (s != NULL && *s != '\0') {
-		if (parse_mac(s, &c->mac) < 0) {
+		if (dp_parse_mac(s, &c->mac) < 0) {
 			snprintf(err, errlen, "dataplane.mac: '%s' is not a MAC address", s);
 			return -EINVAL;
 		}
@@ -196,6 +201,33 @@ static int read_conf(struct dp_conf *c, const struct sfu_config *cfg, char *err,
 		snprintf(err, errlen, "dataplane.ring_size: %u is not a power of two",
 			 c->ring_size);
 		return -EINVAL;
+	}
+	return dp_static_neigh_each(c->static_neigh, NULL, NULL, err, errlen);
+}
+
+int dp_static_neigh_each(const char *list, void (*fn)(uint32_t ip, const struct rte_ether_addr *mac,
+							void *arg),
+			 void *arg, char *err, size_t errlen)
+{
+	char buf[sizeof(((struct dp_conf *)0)->static_neigh)], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		struct rte_ether_addr mac;
+		uint32_t ip;
+
+		if (eq == NULL) {
+			snprintf(err, errlen, "dataplane.static_neigh: '%s': expected IP=MAC", tok);
+			return -EINVAL;
+		}
+		*eq = '\0';
+		if (sfu_parse_ipv4(tok, &ip) < 0 || dp_parse_mac(eq + 1, &mac) < 0) {
+			snprintf(err, errlen, "dataplane.static_neigh: bad entry '%s=%s'", tok, eq + 1);
+			return -EINVAL;
+		}
+		if (fn != NULL)
+			fn(ip, &mac, arg);
 	}
 	return 0;
 }

@@ -63,6 +63,7 @@ struct dp_conf {
 	uint32_t max_transports, max_producers, max_consumers;
 	uint32_t idle_sleep_us;    /* 0: poll without ever sleeping */
 	uint32_t neigh_ttl_s;
+	char static_neigh[1024];   /* "IP=MAC,IP=MAC": never aged, never ARPed */
 	bool udp_csum;
 	char log_level[32];
 };
@@ -216,6 +217,11 @@ extern struct dp dp;
 
 /* config.c */
 int dp_conf_from_args(struct dp_conf *c, int argc, char **argv, char *err, size_t errlen);
+int dp_parse_mac(const char *s, struct rte_ether_addr *mac);
+/** Call fn for each "IP=MAC" of a static_neigh list (fn may be NULL: validate). */
+int dp_static_neigh_each(const char *list, void (*fn)(uint32_t ip, const struct rte_ether_addr *mac,
+							void *arg),
+			 void *arg, char *err, size_t errlen);
 int dp_conf_eal_args(const struct dp_conf *c, char **argv, int max,
 		     char *store, size_t store_len);
 

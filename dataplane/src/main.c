@@ -63,9 +63,16 @@ static void *zalloc(const char *what, size_t size)
 	return p;
 }
 
+static void add_static_neigh(uint32_t ip, const struct rte_ether_addr *mac, void *arg)
+{
+	if (dp_neigh_set_static(arg, ip, mac) < 0)
+		rte_exit(EXIT_FAILURE, "static_neigh: neighbour table full\n");
+}
+
 /* Shared objects every process finds by name, and the private tables. */
 static void create_objects(struct dp *d)
 {
+	char err[128];
 	const struct rte_memzone *mz;
 	char name[RTE_RING_NAMESIZE];
 	struct timeval tv;
@@ -118,6 +125,7 @@ static void create_objects(struct dp *d)
 
 	d->neigh = zalloc("neighbours", sizeof(*d->neigh));
 	dp_neigh_init(d->neigh);
+	dp_static_neigh_each(d->conf.static_neigh, add_static_neigh, d->neigh, err, sizeof(err));
 	d->transports = zalloc("transports", sizeof(*d->transports) * d->conf.max_transports);
 	d->producers = zalloc("producers", sizeof(*d->producers) * d->conf.max_producers);
 	d->consumers = zalloc("consumers", sizeof(*d->consumers) * d->conf.max_consumers);
@@ -246,6 +254,7 @@ int main(int argc, char **argv)
 	create_objects(&dp);
 	if (dp_port_init(&dp) < 0)
 		rte_exit(EXIT_FAILURE, "port '%s' failed to start\n", dp.conf.port);
+	memcpy(dp.sh->mac, dp.iface.mac.addr_bytes, sizeof(dp.sh->mac));
 	if (dp_control_init(&dp) < 0)
 		rte_exit(EXIT_FAILURE, "control tables: out of memory\n");
 	if (dp_telemetry_init() < 0)

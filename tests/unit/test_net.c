@@ -255,5 +255,28 @@ UT_TEST(udp_build_checksums)
 	UT_EQ(dp_parse_frame(buf, len, &ifc, &pi), DP_PKT_UDP);
 }
 
-UT_MAIN("net", UT_CASE(udp_valid), UT_CASE(every_truncation_is_dropped), UT_CASE(bad_headers),
+UT_TEST(cksum_matches_reference)
+{
+	uint8_t buf[1600];
+	int ok = 1;
+
+	for (unsigned int i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 131 + 7);
+	/* Every length and alignment up to a full frame, with and without a seed. */
+	for (size_t off = 0; off < 8; off++)
+		for (size_t len = 0; len + off <= sizeof(buf); len += (len < 64 ? 1 : 37)) {
+			uint32_t ref = rte_raw_cksum(buf + off, len);
+
+			if (dp_cksum(buf + off, len, 0) != ref)
+				ok = 0;
+			ref = __rte_raw_cksum_reduce(__rte_raw_cksum(buf + off, len, 0x1234));
+			if (dp_cksum(buf + off, len, 0x1234) != ref)
+				ok = 0;
+		}
+	UT_CHECK(ok);
+	memset(buf, 0xff, 64);
+	UT_EQ(dp_cksum(buf, 64, 0), 0xffff);
+}
+
+UT_MAIN("net", UT_CASE(cksum_matches_reference), UT_CASE(udp_valid), UT_CASE(every_truncation_is_dropped), UT_CASE(bad_headers),
 	UT_CASE(arp_roundtrip), UT_CASE(icmp_echo), UT_CASE(udp_build_checksums))
