@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <rte_eal.h>
+#include <rte_ring.h>
 
 #include "sfu_attach.h"
 #include "sfu_config.h"
@@ -58,6 +59,7 @@ static void usage(void)
 		"  consumer-remove ID | consumer-pause ID 0|1\n"
 		"  packet-out IP:PORT HEX [local=N]                         send a datagram\n"
 		"  listen SECONDS                  attach as ctrl, print PACKET_IN for SECONDS\n"
+		"  tap-listen SECONDS              read the tap ring as sfu-tap would\n"
 		"  stats [all]                     counters (non-zero unless 'all') and gauges\n"
 		"  hold SECONDS                    stay attached (tests kill it to play a crash)\n"
 		"  batch FILE|-                    many commands over one attach\n"
@@ -224,6 +226,47 @@ static int listen_ctrl(uint32_t seconds)
 		}
 		usleep(1000);
 	}
+	return 0;
+}
+
+/* Read the tap ring as sfu-tap would: one line per mirrored packet. */
+static int tap_listen(uint32_t seconds)
+{
+	struct rte_ring *r = sfu_ring(SFU_RING_TAP);
+	unsigned int n = 0;
+
+	if (r == NULL) {
+		fprintf(stderr, "sfu-dpctl: no tap ring\n");
+		return -ENOENT;
+	}
+	for (uint64_t t = 0; t < (uint64_t)seconds * 1000 && !stop; t++) {
+		void *obj;
+
+		while (rte_ring_dequeue(r, &obj) == 0) {
+			struct sfu_msg *m = obj;
+			const struct sfu_msg_tap_rtp *tr = &m->u.tap_rtp;
+			const uint8_t *d = tr->data;
+
+			if (m->type == SFU_MSG_TAP_RTP && tr->len >= 12) {
+				unsigned int cc = d[0] & 0x0f, off = 12 + 4 * cc;
+
+				if ((d[0] & 0x10) && off + 4 <= tr->len)
+					off += 4 + 4 * (((unsigned int)d[off + 2] << 8) | d[off + 3]);
+				printf("tap producer=%u transport=%u len=%u ssrc=%u seq=%u payload=",
+				       tr->producer, tr->transport, tr->len,
+				       (unsigned int)d[8] << 24 | (unsigned int)d[9] << 16 |
+				       (unsigned int)d[10] << 8 | d[11],
+				       (unsigned int)d[2] << 8 | d[3]);
+				for (unsigned int i = off; i < off + 8 && i < tr->len; i++)
+					printf("%02x", d[i]);
+				printf("\n");
+				n++;
+			}
+			sfu_msg_free(m);
+		}
+		usleep(1000);
+	}
+	printf("tap_received=%u\n", n);
 	return 0;
 }
 
@@ -517,6 +560,8 @@ static int run(int argc, char **argv)
 		return print_stats(argc > 1 && strcmp(argv[1], "all") == 0);
 	if (strcmp(c, "listen") == 0 && argc > 1 && parse_u32(argv[1], &secs) == 0)
 		return listen_ctrl(secs);
+	if (strcmp(c, "tap-listen") == 0 && argc > 1 && parse_u32(argv[1], &secs) == 0)
+		return tap_listen(secs);
 	if (strcmp(c, "hold") == 0 && argc > 1 && parse_u32(argv[1], &secs) == 0) {
 		printf("holding\n");
 		fflush(stdout);
