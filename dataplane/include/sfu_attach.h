@@ -11,6 +11,7 @@
 #ifndef SFU_ATTACH_H
 #define SFU_ATTACH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sfu_msg.h"
@@ -74,6 +75,12 @@ struct sfu_msg *sfu_client_recv(struct sfu_client *c);
 int sfu_client_call(struct sfu_client *c, struct sfu_msg *m, struct sfu_msg_reply *reply,
 		    unsigned int timeout_ms, void (*other)(struct sfu_msg *, void *),
 		    void *arg);
+
+/**
+ * Path of a channel's lock file (in the EAL runtime directory): its owner
+ * holds an exclusive flock on it while alive.  @return 0 or -ENAMETOOLONG
+ */
+int sfu_channel_lock_path(unsigned int channel, char *buf, size_t len);
 
 /** Look up one of the data plane's named rings (SFU_RING_TAP, ...), or NULL. */
 struct rte_ring *sfu_ring(const char *name);

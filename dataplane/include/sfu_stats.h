@@ -9,8 +9,9 @@
  * Threading: each lcore writes only its own struct sfu_lcore_stats (plain
  * stores, no atomics: 64-bit aligned stores do not tear on x86-64); anyone
  * may read them at any time and sum across lcores.  Gauges are written by
- * the data plane's main lcore only.  Client slots are claimed with an atomic
- * compare-and-swap on the pid (sfu_attach.c).
+ * the data plane's main lcore only.  Client slots are claimed through an
+ * flock on a lock file per channel (sfu_attach.c); pid and role here are
+ * informational.
  */
 #ifndef SFU_STATS_H
 #define SFU_STATS_H

@@ -1,12 +1,15 @@
 /*
  * sfu_attach.c — secondary-process side of the ring protocol (sfu_attach.h).
  *
- * Threading: one thread per struct sfu_client.  Channel claiming is the only
- * cross-process write here and uses a compare-and-swap on the slot's pid.
+ * Threading: one thread per struct sfu_client.  Channels are claimed with an
+ * flock on a per-channel lock file in the EAL runtime directory.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +26,7 @@
 
 struct sfu_client {
 	unsigned int channel;
+	int lock_fd;          /* flock held on the channel's lock file while we own it */
 	enum sfu_role role;
 	uint32_t next_req;
 	struct sfu_shared *sh;
@@ -72,28 +76,47 @@ struct rte_ring *sfu_ring(const char *name)
 	return rte_ring_lookup(name);
 }
 
-static int pid_alive(int32_t pid)
+int sfu_channel_lock_path(unsigned int channel, char *buf, size_t len)
 {
-	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+	int n = snprintf(buf, len, "%s/sfu_client_%u.lock", rte_eal_get_runtime_dir(), channel);
+
+	return (n < 0 || (size_t)n >= len) ? -ENAMETOOLONG : 0;
 }
 
-/* Claim a free slot, or one whose owner died (its pid no longer exists). */
-static int claim_channel(struct sfu_shared *sh, enum sfu_role role)
+/*
+ * Claim a channel: the owner holds an exclusive flock on the channel's lock
+ * file for as long as it lives.  The kernel drops the lock when the process
+ * dies — even before a parent reaps it, unlike a pid check — so a free or
+ * abandoned channel is exactly one whose lock can be taken.
+ */
+static int claim_channel(struct sfu_client *c, enum sfu_role role)
 {
-	int32_t self = (int32_t)getpid();
-
 	for (unsigned int i = 0; i < SFU_MAX_CLIENTS; i++) {
-		int32_t cur = __atomic_load_n(&sh->clients[i].pid, __ATOMIC_ACQUIRE);
+		char path[PATH_MAX];
+		int fd;
 
-		if (cur != 0 && pid_alive(cur))
+		if (sfu_channel_lock_path(i, path, sizeof(path)) < 0)
+			return -ENAMETOOLONG;
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return -errno;
+		if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+			close(fd);
 			continue;
-		if (__atomic_compare_exchange_n(&sh->clients[i].pid, &cur, self, false,
-						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-			__atomic_store_n(&sh->clients[i].role, (uint32_t)role, __ATOMIC_RELEASE);
-			return (int)i;
 		}
+		c->lock_fd = fd;
+		__atomic_store_n(&c->sh->clients[i].role, (uint32_t)role, __ATOMIC_RELEASE);
+		__atomic_store_n(&c->sh->clients[i].pid, (int32_t)getpid(), __ATOMIC_RELEASE);
+		return (int)i;
 	}
 	return -EBUSY;
+}
+
+static void release_channel(struct sfu_client *c)
+{
+	__atomic_store_n(&c->sh->clients[c->channel].pid, 0, __ATOMIC_RELEASE);
+	close(c->lock_fd); /* drops the flock */
+	c->lock_fd = -1;
 }
 
 static void drain(struct rte_ring *r)
@@ -131,7 +154,8 @@ struct sfu_client *sfu_client_open(enum sfu_role role, unsigned int timeout_ms)
 		errno = ENOENT;
 		goto err;
 	}
-	ch = claim_channel(c->sh, role);
+	c->lock_fd = -1;
+	ch = claim_channel(c, role);
 	if (ch < 0) {
 		errno = -ch;
 		goto err;
@@ -164,7 +188,7 @@ struct sfu_client *sfu_client_open(enum sfu_role role, unsigned int timeout_ms)
 	return c;
 
 err_release:
-	__atomic_store_n(&c->sh->clients[c->channel].pid, 0, __ATOMIC_RELEASE);
+	release_channel(c);
 err:
 	free(c);
 	return NULL;
@@ -175,7 +199,7 @@ void sfu_client_close(struct sfu_client *c)
 	if (c == NULL)
 		return;
 	drain(c->evt);
-	__atomic_store_n(&c->sh->clients[c->channel].pid, 0, __ATOMIC_RELEASE);
+	release_channel(c);
 	free(c);
 }
 

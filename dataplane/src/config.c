@@ -149,6 +149,11 @@ static int read_conf(struct dp_conf *c, const struct sfu_config *cfg, char *err,
 		       "dataplane.static_neigh", err, errlen);
 	if (ret)
 		return ret;
+	ret = copy_str(c->base_virtaddr, sizeof(c->base_virtaddr),
+		       sfu_config_str(cfg, "dataplane", "base_virtaddr", "0x400000000000"),
+		       "dataplane.base_virtaddr", err, errlen);
+	if (ret)
+		return ret;
 	ret = copy_str(c->log_level, sizeof(c->log_level),
 		       sfu_config_str(cfg, "dataplane", "log_level", "notice"),
 		       "dataplane.log_level", err, errlen);
@@ -312,6 +317,10 @@ int dp_conf_eal_args(const struct dp_conf *c, char **argv, int max,
 	ADD("-m");
 	ADD("%u", c->memory_mb);
 	ADD("--log-level=%s", c->log_level);
+	/* A fixed base address: secondaries must map the same range, and nothing
+	 * the loader maps at random (libraries, PIE at 0x55..) nor ASan's
+	 * allocator (0x6000'0000'0000) can be there. */
+	ADD("--base-virtaddr=%s", c->base_virtaddr);
 	if (c->port_is_pci) {
 		ADD("-a");
 		ADD("%s", c->port);

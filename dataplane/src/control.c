@@ -11,9 +11,12 @@
  * Threading: main lcore only.
  */
 #include <errno.h>
-#include <signal.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
@@ -22,6 +25,7 @@
 #include <rte_random.h>
 
 #include "dp.h"
+#include "sfu_attach.h"
 
 struct ctl_transport {
 	uint32_t id;
@@ -99,7 +103,7 @@ int dp_control_init(struct dp *d)
 		.name = "dp_ctl_tuples",
 		.entries = d->conf.max_transports * 2,
 		.key_len = sizeof(struct sfu_5tuple),
-		.hash_func = rte_hash_crc,
+		.hash_func = dp_tuple_hash,
 		.socket_id = (int)rte_socket_id(),
 	};
 
@@ -626,16 +630,30 @@ void dp_control_poll(struct dp *d)
 	}
 }
 
+/* A channel's owner is alive while it holds the flock on its lock file. */
+static bool channel_alive(unsigned int ch)
+{
+	char path[PATH_MAX];
+	bool alive = false;
+	int fd;
+
+	if (sfu_channel_lock_path(ch, path, sizeof(path)) < 0)
+		return true;
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+		alive = errno == EWOULDBLOCK;
+	close(fd); /* releases the probe's lock, if it got one */
+	return alive;
+}
+
 /* Once a second: forget a ctrl whose process is gone (PACKET_IN stops). */
 void dp_control_tick(struct dp *d)
 {
 	int ch = d->ctrl_channel;
 
-	if (ch >= 0) {
-		int32_t pid = __atomic_load_n(&d->sh->clients[ch].pid, __ATOMIC_ACQUIRE);
-
-		if (pid <= 0 || (kill(pid, 0) != 0 && errno == ESRCH))
-			__atomic_store_n(&d->ctrl_channel, -1, __ATOMIC_RELEASE);
-	}
+	if (ch >= 0 && !channel_alive((unsigned int)ch))
+		__atomic_store_n(&d->ctrl_channel, -1, __ATOMIC_RELEASE);
 	d->sh->gauges.neighbors = d->neigh->valid;
 }

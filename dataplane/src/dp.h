@@ -23,7 +23,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <string.h>
+
 #include <rte_ether.h>
+#include <rte_hash_crc.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
@@ -66,6 +69,7 @@ struct dp_conf {
 	char static_neigh[1024];   /* "IP=MAC,IP=MAC": never aged, never ARPed */
 	bool udp_csum;
 	char log_level[32];
+	char base_virtaddr[32];    /* EAL --base-virtaddr */
 };
 
 /* A producer: one inbound RTP stream (and its RTX) on a transport. */
@@ -268,6 +272,19 @@ static inline void dp_count(struct sfu_lcore_stats *st, enum sfu_counter c, uint
 static inline void dp_drop(struct sfu_lcore_stats *st, enum sfu_drop d)
 {
 	st->drop[d]++;
+}
+
+/* rte_hash function for struct sfu_5tuple keys: one CRC32 instruction on the
+ * 8 bytes, read with memcpy since keys need only 4-byte alignment. */
+_Static_assert(sizeof(struct sfu_5tuple) == 8, "route keys are 8 bytes, no padding");
+
+static inline uint32_t dp_tuple_hash(const void *key, uint32_t len, uint32_t init)
+{
+	uint64_t k;
+
+	(void)len;
+	memcpy(&k, key, sizeof(k));
+	return rte_hash_crc_8byte(k, init);
 }
 
 static inline uint32_t dp_slot(uint32_t id)

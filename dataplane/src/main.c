@@ -135,7 +135,7 @@ static void create_objects(struct dp *d)
 		struct rte_hash_parameters hp = {
 			.entries = d->conf.max_transports * 2,
 			.key_len = sizeof(struct sfu_5tuple),
-			.hash_func = rte_hash_crc,
+			.hash_func = dp_tuple_hash,
 			.socket_id = (int)rte_socket_id(),
 		};
 

@@ -328,13 +328,15 @@ void dp_media_rtcp(struct dp_worker *w, struct dp_transport *t, struct rte_mbuf 
 	struct sfu_srtp_stream *s;
 	struct sfu_rtcp_pkt pkt;
 	size_t len, off = 0;
+	uint32_t sender;
 	int ret;
 
 	if (unlikely(t->srtp_rx == NULL))
 		return drop_free(w, m, SFU_DROP_NO_KEYS);
 	if (unlikely(pi->payload_len < 8))
 		return drop_free(w, m, SFU_DROP_RTCP_MALFORMED);
-	s = rtcp_rx_stream(t, rte_be_to_cpu_32(*(const uint32_t *)(rtcp + 4)));
+	memcpy(&sender, rtcp + 4, sizeof(sender)); /* payloads need not be aligned */
+	s = rtcp_rx_stream(t, rte_be_to_cpu_32(sender));
 	ret = sfu_srtp_unprotect_rtcp(t->srtp_rx, s, rtcp, pi->payload_len, &len);
 	if (unlikely(ret < 0))
 		return drop_free(w, m, srtcp_drop[-ret]);
