@@ -172,7 +172,7 @@ check_stream after_r1 200 2001 100
 
 # --- feedback: receiver 1's PLI and NACK reach the publisher under its SSRC
 t_bg fb nt_exec $P tx "$PEER" rtcp-recv --bind 198.18.0.11:5000 --profile gcm --key $K_PUBO \
-	--timeout-ms 4000 --count 2
+	--timeout-ms 4000 --count 3
 sleep 0.3
 last=$(sfu_kv seq_last "$LOGDIR/after_r1.log")
 t_check "receiver sends PLI" nt_exec $P rx1 "$PEER" rtcp --bind 198.18.0.21:6000 \
@@ -180,12 +180,16 @@ t_check "receiver sends PLI" nt_exec $P rx1 "$PEER" rtcp --bind 198.18.0.21:6000
 t_check "receiver sends NACK" nt_exec $P rx1 "$PEER" rtcp --bind 198.18.0.21:6000 \
 	--to $SFU_DP_IP:40000 --profile gcm --key $K_R1I --ssrc 9 --type nack --media-ssrc 2001 \
 	--nack-pid "$last" --index 10
+t_check "receiver sends FIR" nt_exec $P rx1 "$PEER" rtcp --bind 198.18.0.21:6000 \
+	--to $SFU_DP_IP:40000 --profile gcm --key $K_R1I --ssrc 9 --type fir --media-ssrc 2001 \
+	--index 20
 finished fb || true
 t_check "publisher got a PLI for its SSRC" grep -q "pt=206 fmt=1 .*media=1111" "$LOGDIR/fb.log"
 # The consumer skipped 50 packets while paused: its numbers are 50 behind.
 t_check "publisher got the NACK mapped to its sequence numbers" \
 	grep -q "pt=205 fmt=1 .*media=1111 pid=$(( (last + 50) % 65536 ))" "$LOGDIR/fb.log"
-t_expect_ge "feedback counted" "$(sfu_stat $P rtcp_feedback_forwarded)" 2
+t_check "publisher got a FIR naming its SSRC" grep -q "pt=206 fmt=4 .*fci_ssrc=1111" "$LOGDIR/fb.log"
+t_expect_ge "feedback counted" "$(sfu_stat $P rtcp_feedback_forwarded)" 3
 
 # --- removal cascades
 t_check "publisher transport removed" sfu_dpctl $P transport-remove "$(id pub)"
