@@ -10,8 +10,9 @@
  * Channels.  The primary creates SFU_MAX_CLIENTS channels; a client claims one
  * (sfu_attach.h) and gets a request ring (client -> data plane, single
  * producer) and an event ring (data plane -> client, multi producer: workers
- * and the main lcore both write).  Requests carry a client-chosen req_id; the
- * data plane answers each one with SFU_MSG_REPLY carrying the same req_id.
+ * and the main lcore both write).  Requests carry a req_id; the data plane
+ * answers each one with SFU_MSG_REPLY carrying the same req_id — except
+ * PACKET_OUT, which is fire-and-forget (failures are counted, not answered).
  * Packets from the wire for ctrl (STUN, DTLS) arrive as SFU_MSG_PACKET_IN on
  * the event ring of the client that said role SFU_ROLE_CTRL in its HELLO.
  *
@@ -57,7 +58,7 @@ enum sfu_role {
 
 enum sfu_msg_type {
 	SFU_MSG_NONE = 0,
-	/* client -> data plane requests; each gets one SFU_MSG_REPLY */
+	/* client -> data plane requests; each but PACKET_OUT gets one SFU_MSG_REPLY */
 	SFU_MSG_HELLO,            /* hello: role, pid, version */
 	SFU_MSG_TRANSPORT_ADD,    /* transport_add */
 	SFU_MSG_TRANSPORT_BIND,   /* transport_bind: the ICE-nominated / configured 5-tuple */
