@@ -78,9 +78,15 @@ int sfu_client_call(struct sfu_client *c, struct sfu_msg *m, struct sfu_msg_repl
 
 /**
  * Path of a channel's lock file (in the EAL runtime directory): its owner
- * holds an exclusive flock on it while alive.  @return 0 or -ENAMETOOLONG
+ * holds an exclusive OFD lock on it while alive.  @return 0 or -ENAMETOOLONG
  */
 int sfu_channel_lock_path(unsigned int channel, char *buf, size_t len);
+
+/**
+ * Whether a live process owns the channel (asks the kernel about the lock
+ * without taking it).  @return 1, 0, or -errno when it cannot tell
+ */
+int sfu_channel_owned(unsigned int channel);
 
 /** Look up one of the data plane's named rings (SFU_RING_TAP, ...), or NULL. */
 struct rte_ring *sfu_ring(const char *name);

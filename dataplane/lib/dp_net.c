@@ -223,7 +223,6 @@ void dp_icmp_echo_reply(uint8_t *p, const struct dp_pkt_info *pi)
 	struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)(p + pi->l4_off);
 	struct rte_ether_addr tmac = eth->src_addr;
 	uint32_t tip = ip->src_addr;
-	uint32_t sum;
 
 	eth->src_addr = eth->dst_addr;
 	eth->dst_addr = tmac;
@@ -232,14 +231,12 @@ void dp_icmp_echo_reply(uint8_t *p, const struct dp_pkt_info *pi)
 	ip->time_to_live = 64;
 	ip->hdr_checksum = 0;
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	/* RFC 1624 incremental update: only the type changes (8 -> 0). */
+	/* Recomputed in full (slow path, small packets): an incremental update
+	 * (RFC 1624) turns the all-zero message's 0xffff into 0x0000, which a
+	 * receiver rejects. */
 	icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
-	sum = (uint32_t)(~rte_be_to_cpu_16(icmp->icmp_cksum) & 0xffff);
-	sum += 0xffff - ((uint32_t)RTE_IP_ICMP_ECHO_REQUEST << 8);
-	sum += (uint32_t)RTE_IP_ICMP_ECHO_REPLY << 8;
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	icmp->icmp_cksum = rte_cpu_to_be_16((uint16_t)~sum);
+	icmp->icmp_cksum = 0;
+	icmp->icmp_cksum = (uint16_t)~dp_cksum(icmp, pi->payload_len, 0);
 }
 
 void dp_udp_build(uint8_t *p, const struct dp_flow *f, uint16_t payload_len, bool udp_csum)

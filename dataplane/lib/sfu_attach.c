@@ -2,14 +2,13 @@
  * sfu_attach.c — secondary-process side of the ring protocol (sfu_attach.h).
  *
  * Threading: one thread per struct sfu_client.  Channels are claimed with an
- * flock on a per-channel lock file in the EAL runtime directory.
+ * OFD lock on a per-channel lock file in the EAL runtime directory.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/file.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +25,7 @@
 
 struct sfu_client {
 	unsigned int channel;
-	int lock_fd;          /* flock held on the channel's lock file while we own it */
+	int lock_fd;          /* holds the OFD lock on the channel's lock file */
 	enum sfu_role role;
 	uint32_t next_req;
 	struct sfu_shared *sh;
@@ -84,11 +83,38 @@ int sfu_channel_lock_path(unsigned int channel, char *buf, size_t len)
 }
 
 /*
- * Claim a channel: the owner holds an exclusive flock on the channel's lock
- * file for as long as it lives.  The kernel drops the lock when the process
- * dies — even before a parent reaps it, unlike a pid check — so a free or
- * abandoned channel is exactly one whose lock can be taken.
+ * Claim a channel: the owner holds an exclusive open-file-description lock
+ * (F_OFD_SETLK) on the channel's lock file for as long as it lives.  The
+ * kernel drops it when the process dies — even before a parent reaps it,
+ * unlike a pid check — so a free or abandoned channel is exactly one whose
+ * lock can be taken, and anyone can ask (F_OFD_GETLK) without taking it.
  */
+static int ofd_lock(int fd, int cmd, struct flock *fl)
+{
+	memset(fl, 0, sizeof(*fl));
+	fl->l_type = F_WRLCK;
+	fl->l_whence = SEEK_SET; /* l_start 0, l_len 0: the whole file */
+	return fcntl(fd, cmd, fl);
+}
+
+int sfu_channel_owned(unsigned int channel)
+{
+	char path[PATH_MAX];
+	struct flock fl;
+	int fd, ret;
+
+	if (sfu_channel_lock_path(channel, path, sizeof(path)) < 0)
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ret = ofd_lock(fd, F_OFD_GETLK, &fl);
+	close(fd);
+	if (ret < 0)
+		return -errno;
+	return fl.l_type != F_UNLCK;
+}
+
 static int claim_channel(struct sfu_client *c, enum sfu_role role)
 {
 	for (unsigned int i = 0; i < SFU_MAX_CLIENTS; i++) {
@@ -100,7 +126,7 @@ static int claim_channel(struct sfu_client *c, enum sfu_role role)
 		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		if (fd < 0)
 			return -errno;
-		if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (ofd_lock(fd, F_OFD_SETLK, &(struct flock){ 0 }) != 0) {
 			close(fd);
 			continue;
 		}
@@ -115,7 +141,7 @@ static int claim_channel(struct sfu_client *c, enum sfu_role role)
 static void release_channel(struct sfu_client *c)
 {
 	__atomic_store_n(&c->sh->clients[c->channel].pid, 0, __ATOMIC_RELEASE);
-	close(c->lock_fd); /* drops the flock */
+	close(c->lock_fd); /* drops the lock */
 	c->lock_fd = -1;
 }
 

@@ -11,12 +11,8 @@
  * Threading: main lcore only.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
@@ -630,30 +626,12 @@ void dp_control_poll(struct dp *d)
 	}
 }
 
-/* A channel's owner is alive while it holds the flock on its lock file. */
-static bool channel_alive(unsigned int ch)
-{
-	char path[PATH_MAX];
-	bool alive = false;
-	int fd;
-
-	if (sfu_channel_lock_path(ch, path, sizeof(path)) < 0)
-		return true;
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0)
-		alive = errno == EWOULDBLOCK;
-	close(fd); /* releases the probe's lock, if it got one */
-	return alive;
-}
-
 /* Once a second: forget a ctrl whose process is gone (PACKET_IN stops). */
 void dp_control_tick(struct dp *d)
 {
 	int ch = d->ctrl_channel;
 
-	if (ch >= 0 && !channel_alive((unsigned int)ch))
+	if (ch >= 0 && sfu_channel_owned((unsigned int)ch) == 0)
 		__atomic_store_n(&d->ctrl_channel, -1, __ATOMIC_RELEASE);
 	d->sh->gauges.neighbors = d->neigh->valid;
 }

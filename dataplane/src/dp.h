@@ -28,6 +28,7 @@
 #include <rte_ether.h>
 #include <rte_hash_crc.h>
 #include <rte_mbuf.h>
+#include <rte_mempool.h>
 #include <rte_ring.h>
 
 #include "dp_neigh.h"
@@ -211,6 +212,10 @@ struct dp {
 	struct dp_worker workers[DP_MAX_WORKERS];
 	struct sfu_lcore_stats *main_st;
 	uint64_t hz;
+	/* Messages the data plane originates (PACKET_IN, TAP_RTP) stop while the
+	 * shared pool is below msg_reserve, so clients can always send requests
+	 * and get replies; one consumer's ring may hold at most msg_share. */
+	unsigned int msg_reserve, msg_share;
 	/* media tables, indexed by slot; written by the owning worker only */
 	struct dp_transport *transports;
 	struct dp_producer *producers;
@@ -285,6 +290,11 @@ static inline uint32_t dp_tuple_hash(const void *key, uint32_t len, uint32_t ini
 	(void)len;
 	memcpy(&k, key, sizeof(k));
 	return rte_hash_crc_8byte(k, init);
+}
+
+static inline bool dp_msg_available(void)
+{
+	return rte_mempool_avail_count(dp.msg_pool) > dp.msg_reserve;
 }
 
 static inline uint32_t dp_slot(uint32_t id)

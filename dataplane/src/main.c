@@ -103,6 +103,8 @@ static void create_objects(struct dp *d)
 	if (d->pool == NULL)
 		rte_exit(EXIT_FAILURE, "mbuf pool: %s\n", rte_strerror(rte_errno));
 	/* No per-lcore cache: secondaries' lcore ids must never share one. */
+	d->msg_reserve = d->conf.msg_pool / 8;
+	d->msg_share = d->conf.msg_pool / 4;
 	d->msg_pool = rte_mempool_create(SFU_MSG_POOL, d->conf.msg_pool, sizeof(struct sfu_msg), 0,
 					 0, NULL, NULL, NULL, NULL, (int)rte_socket_id(), 0);
 	if (d->msg_pool == NULL)

@@ -53,6 +53,15 @@ static void mirror_to_tap(struct dp_worker *w, const struct dp_producer *p,
 
 	if (len > SFU_MSG_DATA_MAX)
 		return;
+	/* A stalled tap may hold only its share of the shared pool. */
+	if (rte_ring_count(dp.tap) >= dp.msg_share) {
+		dp_drop(w->st, SFU_DROP_TAP_RING_FULL);
+		return;
+	}
+	if (!dp_msg_available()) {
+		dp_drop(w->st, SFU_DROP_MSG_POOL_EMPTY);
+		return;
+	}
 	if (rte_mempool_get(dp.msg_pool, &obj) != 0) {
 		dp_drop(w->st, SFU_DROP_MSG_POOL_EMPTY);
 		return;

@@ -100,6 +100,15 @@ static void to_ctrl(struct dp_worker *w, struct rte_mbuf *m, const struct dp_pkt
 		dp_drop(w->st, SFU_DROP_TOO_BIG);
 		return;
 	}
+	/* A stalled or slow ctrl may hold only its share of the shared pool. */
+	if (rte_ring_count(dp.evt[ch]) >= dp.msg_share) {
+		dp_drop(w->st, SFU_DROP_CTRL_RING_FULL);
+		return;
+	}
+	if (!dp_msg_available()) {
+		dp_drop(w->st, SFU_DROP_MSG_POOL_EMPTY);
+		return;
+	}
 	if (rte_mempool_get(dp.msg_pool, &obj) != 0) {
 		dp_drop(w->st, SFU_DROP_MSG_POOL_EMPTY);
 		return;

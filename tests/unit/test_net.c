@@ -239,6 +239,25 @@ UT_TEST(icmp_echo)
 	UT_EQ(pi.drop, SFU_DROP_ICMP_UNSUPPORTED);
 }
 
+/* The all-zero echo (id 0, seq 0, no data): its reply's checksum is 0xffff,
+ * never 0x0000, or the sender rejects it. */
+UT_TEST(icmp_echo_all_zero)
+{
+	uint8_t buf[64];
+	struct dp_pkt_info pi;
+	uint32_t len = echo_request(buf, 0);
+	struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)(buf + 34);
+
+	icmp->icmp_ident = 0;
+	icmp->icmp_seq_nb = 0;
+	icmp->icmp_cksum = 0;
+	icmp->icmp_cksum = (uint16_t)~rte_raw_cksum(icmp, 8);
+	UT_EQ(dp_parse_frame(buf, len, &ifc, &pi), DP_PKT_ICMP_ECHO);
+	dp_icmp_echo_reply(buf, &pi);
+	UT_EQ(icmp->icmp_cksum, 0xffff);
+	UT_EQ(rte_raw_cksum(icmp, 8), 0xffff);
+}
+
 UT_TEST(udp_build_checksums)
 {
 	uint8_t buf[1600];
@@ -279,4 +298,4 @@ UT_TEST(cksum_matches_reference)
 }
 
 UT_MAIN("net", UT_CASE(cksum_matches_reference), UT_CASE(udp_valid), UT_CASE(every_truncation_is_dropped), UT_CASE(bad_headers),
-	UT_CASE(arp_roundtrip), UT_CASE(icmp_echo), UT_CASE(udp_build_checksums))
+	UT_CASE(arp_roundtrip), UT_CASE(icmp_echo), UT_CASE(icmp_echo_all_zero), UT_CASE(udp_build_checksums))
