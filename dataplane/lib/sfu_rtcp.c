@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 
+#include "sfu_bytes.h"
 #include "sfu_rtp.h"
 
 #define RTCP_VERSION 2
@@ -30,29 +31,6 @@
 #define RTCP_CUM_LOST_MAX 0x7fffff
 #define RTCP_CUM_LOST_MIN (-0x800000)
 
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline void wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 /* RFC 3550 6.4.1: V=2, P, 5-bit count/FMT, packet type, length in words - 1. */
 static void hdr_write(uint8_t *buf, uint8_t count, uint8_t pt, size_t len)

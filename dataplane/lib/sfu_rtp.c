@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 
+#include "sfu_bytes.h"
 #include "sfu_rtp.h"
 
 #define RTP_FIXED_HDR_LEN 12
@@ -22,29 +23,6 @@
 #define RTP_EXT_TWO_BYTE_MASK 0xFFF0u
 #define RTP_EXT_TWO_BYTE 0x1000u
 
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline void wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 enum sfu_pkt_class sfu_pkt_classify(const uint8_t *p, size_t len)
 {

@@ -243,6 +243,9 @@ int dp_worker_main(void *arg);
 void dp_worker_tx(struct dp_worker *w, struct rte_mbuf *m);
 void dp_worker_flush(struct dp_worker *w);
 int dp_worker_next_hop(struct dp_worker *w, struct dp_transport *t);
+/** A message for ring `to` from the shared pool, or NULL (counted: `full`
+ * when that consumer already holds its share, else msg_pool_empty). */
+struct sfu_msg *dp_msg_take(struct dp_worker *w, struct rte_ring *to, enum sfu_drop full);
 
 /* media.c: fast path for one RTP / RTCP packet on the owning worker */
 void dp_media_rtp(struct dp_worker *w, struct dp_transport *t, struct rte_mbuf *m,
@@ -290,11 +293,6 @@ static inline uint32_t dp_tuple_hash(const void *key, uint32_t len, uint32_t ini
 	(void)len;
 	memcpy(&k, key, sizeof(k));
 	return rte_hash_crc_8byte(k, init);
-}
-
-static inline bool dp_msg_available(void)
-{
-	return rte_mempool_avail_count(dp.msg_pool) > dp.msg_reserve;
 }
 
 static inline uint32_t dp_slot(uint32_t id)

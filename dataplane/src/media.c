@@ -49,24 +49,12 @@ static void mirror_to_tap(struct dp_worker *w, const struct dp_producer *p,
 			  const struct dp_transport *t, const uint8_t *rtp, uint32_t len)
 {
 	struct sfu_msg *msg;
-	void *obj;
 
 	if (len > SFU_MSG_DATA_MAX)
 		return;
-	/* A stalled tap may hold only its share of the shared pool. */
-	if (rte_ring_count(dp.tap) >= dp.msg_share) {
-		dp_drop(w->st, SFU_DROP_TAP_RING_FULL);
+	msg = dp_msg_take(w, dp.tap, SFU_DROP_TAP_RING_FULL);
+	if (msg == NULL)
 		return;
-	}
-	if (!dp_msg_available()) {
-		dp_drop(w->st, SFU_DROP_MSG_POOL_EMPTY);
-		return;
-	}
-	if (rte_mempool_get(dp.msg_pool, &obj) != 0) {
-		dp_drop(w->st, SFU_DROP_MSG_POOL_EMPTY);
-		return;
-	}
-	msg = obj;
 	msg->type = SFU_MSG_TAP_RTP;
 	msg->client = 0;
 	msg->req_id = 0;

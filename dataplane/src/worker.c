@@ -84,13 +84,30 @@ int dp_worker_next_hop(struct dp_worker *w, struct dp_transport *t)
 	return -1;
 }
 
+struct sfu_msg *dp_msg_take(struct dp_worker *w, struct rte_ring *to, enum sfu_drop full)
+{
+	void *obj;
+
+	/* A stalled or slow consumer may hold only its share of the shared pool,
+	 * and the last msg_reserve messages are left for clients' requests. */
+	if (rte_ring_count(to) >= dp.msg_share) {
+		dp_drop(w->st, full);
+		return NULL;
+	}
+	if (rte_mempool_avail_count(dp.msg_pool) <= dp.msg_reserve ||
+	    rte_mempool_get(dp.msg_pool, &obj) != 0) {
+		dp_drop(w->st, SFU_DROP_MSG_POOL_EMPTY);
+		return NULL;
+	}
+	return obj;
+}
+
 /* Copy a STUN/DTLS datagram into a PACKET_IN message for ctrl. */
 static void to_ctrl(struct dp_worker *w, struct rte_mbuf *m, const struct dp_pkt_info *pi,
 		    uint32_t transport_id)
 {
 	int ch = __atomic_load_n(&dp.ctrl_channel, __ATOMIC_ACQUIRE);
 	struct sfu_msg *msg;
-	void *obj;
 
 	if (ch < 0) {
 		dp_drop(w->st, SFU_DROP_NO_CTRL);
@@ -100,20 +117,9 @@ static void to_ctrl(struct dp_worker *w, struct rte_mbuf *m, const struct dp_pkt
 		dp_drop(w->st, SFU_DROP_TOO_BIG);
 		return;
 	}
-	/* A stalled or slow ctrl may hold only its share of the shared pool. */
-	if (rte_ring_count(dp.evt[ch]) >= dp.msg_share) {
-		dp_drop(w->st, SFU_DROP_CTRL_RING_FULL);
+	msg = dp_msg_take(w, dp.evt[ch], SFU_DROP_CTRL_RING_FULL);
+	if (msg == NULL)
 		return;
-	}
-	if (!dp_msg_available()) {
-		dp_drop(w->st, SFU_DROP_MSG_POOL_EMPTY);
-		return;
-	}
-	if (rte_mempool_get(dp.msg_pool, &obj) != 0) {
-		dp_drop(w->st, SFU_DROP_MSG_POOL_EMPTY);
-		return;
-	}
-	msg = obj;
 	msg->type = SFU_MSG_PACKET_IN;
 	msg->client = (uint16_t)ch;
 	msg->req_id = 0;
