@@ -9,13 +9,14 @@
 #   make clean
 #
 # Every library comes from pkg-config; warnings are errors.  New files are picked up
-# by the wildcards below: dataplane/lib/*.c goes into libsfu.a (shared by all binaries),
+# by the wildcards below: dataplane/lib/*.c and ctrl/lib/*.c go into libsfu.a (shared by
+# all binaries and tests), ctrl/src/*.c make sfu-ctrl,
 # tests/unit/test_*.c, tests/tools/*.c, tests/fuzz/fuzz_*.c and perf/bench_*.c each
 # become one program.
 
 BUILD  ?= build
 CC     ?= gcc
-PKGS   := libdpdk libsrtp2 openssl
+PKGS   := libdpdk libsrtp2 openssl libwebsockets libcjson hiredis libuv
 SAN    ?= 0
 
 ifeq ($(SAN),1)
@@ -30,12 +31,13 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wno-missing-field-initializers \
            -D_GNU_SOURCE -MMD -MP $(SANFLAGS) \
-           -Idataplane/include -Idataplane/lib $(PKG_CFLAGS)
+           -Idataplane/include -Idataplane/lib -Ictrl/lib $(PKG_CFLAGS)
 LDFLAGS += $(SANFLAGS)
 LDLIBS  += $(PKG_LIBS) -lm -lpthread
 
-LIB_SRCS   := $(wildcard dataplane/lib/*.c)
+LIB_SRCS   := $(wildcard dataplane/lib/*.c) $(wildcard ctrl/lib/*.c)
 DP_SRCS    := $(wildcard dataplane/src/*.c)
+CTRL_SRCS  := $(wildcard ctrl/src/*.c)
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 TOOL_SRCS  := $(wildcard tests/tools/*.c)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
@@ -44,12 +46,13 @@ BENCH_SRCS := $(wildcard perf/bench_*.c)
 LIB     := $(BUILD)/libsfu.a
 DP_BIN  := $(BUILD)/sfu-dataplane
 DPCTL   := $(BUILD)/sfu-dpctl
+CTRL_BIN := $(BUILD)/sfu-ctrl
 UNITS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOLS   := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/%)
 FUZZERS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 BENCHES := $(BENCH_SRCS:perf/%.c=$(BUILD)/perf/%)
 
-BINS := $(DP_BIN) $(DPCTL)
+BINS := $(DP_BIN) $(DPCTL) $(if $(CTRL_SRCS),$(CTRL_BIN))
 
 .PHONY: all deps-ok check-build test run bench clean install-deps
 .DEFAULT_GOAL := all
@@ -73,6 +76,9 @@ $(DP_BIN): $(DP_SRCS:%.c=$(BUILD)/%.o) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(DPCTL): $(BUILD)/dataplane/tools/dpctl.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(CTRL_BIN): $(CTRL_SRCS:%.c=$(BUILD)/%.o) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)

@@ -1,0 +1,174 @@
+/*
+ * sfu-client-state.h — the state of one sfu-client process (one WebRTC peer):
+ * options, the signaling connection, its two WebRTC transports, our producers,
+ * the peers and the consumers of their producers, and the counters the summary
+ * prints.  Included by sfu-client.c and sfu-client-transport.h only.
+ *
+ * Threading: single-threaded.  Everything runs in the libwebsockets service
+ * loop: the WebSocket callback, the adopted UDP sockets' callback and one
+ * periodic timer (CL_TICK_MS); nothing blocks.
+ */
+#ifndef SFU_CLIENT_STATE_H
+#define SFU_CLIENT_STATE_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+#include <libwebsockets.h>
+#include <srtp2/srtp.h>
+
+#include "dtls.h"
+#include "sfu-client-json.h"
+
+#define CL_TICK_MS 5
+#define CL_REQUEST_TIMEOUT_MS 10000  /* a reply that takes longer is an error */
+#define CL_ICE_RETRANSMIT_MS 100
+#define CL_ICE_TIMEOUT_MS 10000
+#define CL_CONSENT_MS 2500           /* RFC 7675 5.1: well under the 30 s consent */
+#define CL_DTLS_VERDICT_MS 10000     /* no keys this long after ClientHello: failed */
+#define CL_WRONG_FP_MIN_MS 12000     /* --wrong-fingerprint waits at least this long */
+#define CL_SLACK_MS 15000            /* overall deadline: duration + this */
+#define CL_LEAVE_WAIT_MS 2000
+#define CL_MAX_MSG (1u << 20)        /* largest signaling message accepted */
+#define CL_MAX_PEERS 128
+#define CL_MAX_CONSUMERS 256
+#define CL_MAX_PENDING 128
+#define CL_ID_LEN 96
+#define CL_NAME_LEN 260
+#define CL_UFRAG_LEN 8
+#define CL_CRED_LEN 257
+#define CL_RX_BURST 64
+
+struct cl_opts {
+	char url[512];
+	bool insecure, audio, video, wrong_fp, captions, timing, quiet;
+	const char *room, *name, *bind_ip, *chat;
+	uint32_t duration_ms, vanish_ms;
+	int expect_producers; /* -1: not given */
+};
+
+enum cl_dir { CL_SEND = 0, CL_RECV = 1, CL_NDIR };
+
+enum cl_ice { CL_ICE_IDLE, CL_ICE_CHECKING, CL_ICE_CONNECTED, CL_ICE_FAILED };
+
+/* One WebRTC transport: its UDP socket, ICE, DTLS and SRTP. */
+struct cl_transport {
+	struct client *cl;
+	enum cl_dir dir;
+	bool created;              /* createWebRtcTransport answered */
+	char id[CL_ID_LEN];
+	char rufrag[CL_CRED_LEN], rpwd[CL_CRED_LEN];
+	char lufrag[CL_UFRAG_LEN + 1];
+	char server_fp[DTLS_FINGERPRINT_LEN + 32];
+	struct sockaddr_in remote; /* the server's candidate */
+	int fd;
+	uint16_t lport;
+	struct lws *wsi;           /* the adopted socket */
+	/* ICE (RFC 8445), consent (RFC 7675) */
+	enum cl_ice ice;
+	uint8_t tid[12];
+	uint64_t tiebreaker;
+	uint64_t check_sent_ms, ice_start_ms, ice_done_ms, next_consent_ms;
+	uint32_t checks_sent, consent_ok, stun_errors, stun_bad;
+	bool mapped_ok;
+	/* signaling */
+	bool connect_sent, connect_ok, closed;
+	/* DTLS (RFC 5764) */
+	struct dtls_endpoint *dtls;
+	uint64_t created_ms, dtls_start_ms, dtls_done_ms;
+	bool dtls_connected, dtls_failed;
+	/* SRTP (RFC 3711 / 7714) */
+	srtp_t srtp_tx, srtp_rx;
+	bool srtp_ready;
+	uint16_t profile;
+	/* datagrams by RFC 7983 class, and failures */
+	uint64_t rx_stun, rx_dtls, rx_rtp, rx_rtcp, rx_other, rx_foreign;
+	uint64_t rtcp_ok, rtcp_fail, rtp_unknown_ssrc, rtp_fail, tx_fail;
+};
+
+/* One of our producers. */
+struct cl_producer {
+	const char *kind, *mime, *mid;
+	bool wanted, requested, ready;
+	char id[CL_ID_LEN];
+	uint32_t ssrc, ts, counter, tag;
+	uint16_t seq;
+	struct cj_producer_wire w;
+	uint64_t start_ms, frames, sent;
+};
+
+struct cl_peer {
+	char id[CL_ID_LEN];
+	char name[CL_NAME_LEN];
+	bool left;
+};
+
+/* A consumer of another peer's producer, from its discovery to its end. */
+struct cl_consumer {
+	char producer_id[CL_ID_LEN], peer_id[CL_ID_LEN], id[CL_ID_LEN];
+	char kind[8];
+	bool requested, ready, resumed, closed, failed;
+	uint32_t ssrc, tag;
+	uint8_t pt;
+	bool have_seq;
+	uint16_t next_seq;
+	uint64_t packets, decrypted, payload_ok, seq_gaps, auth_fail, replay_fail;
+	uint64_t other_fail, bad_payload, wrong_producer, pt_bad;
+};
+
+enum cl_method {
+	CL_M_CAPS, CL_M_JOIN, CL_M_CREATE, CL_M_CONNECT, CL_M_PRODUCE, CL_M_CONSUME,
+	CL_M_RESUME, CL_M_CHAT, CL_M_CAPTIONS, CL_M_LEAVE, CL_M_N
+};
+
+struct cl_pending {
+	bool used;
+	int64_t id;
+	enum cl_method method;
+	int arg;               /* transport direction, producer or consumer index */
+	uint64_t deadline_ms;
+};
+
+/* A queued outgoing text frame, LWS_PRE bytes of headroom before the text. */
+struct cl_out {
+	struct cl_out *next;
+	size_t len;
+	unsigned char buf[];
+};
+
+enum cl_phase { CL_CONNECTING, CL_SETUP, CL_RUNNING, CL_LEAVING, CL_DONE };
+
+struct client {
+	struct cl_opts o;
+	struct lws_context *ctx;
+	struct lws *ws;
+	bool ws_up;
+	lws_sorted_usec_list_t tick;
+	enum cl_phase phase;
+	int exit_code;
+	uint64_t t0, joined_ms, end_ms, deadline_ms, leave_deadline_ms;
+	cJSON *router_caps;
+	char peer_id[CL_ID_LEN];
+	bool joined;
+	struct dtls_cert *cert, *wrong_cert;
+	struct cl_transport tr[CL_NDIR];
+	struct cl_producer prod[2];
+	struct cl_peer peers[CL_MAX_PEERS];
+	int n_peers;
+	struct cl_consumer cons[CL_MAX_CONSUMERS];
+	int n_cons;
+	struct cl_pending pend[CL_MAX_PENDING];
+	int64_t next_id;
+	struct cl_out *out_head, *out_tail;
+	char *rx;
+	size_t rx_len, rx_cap;
+	bool timing_printed;
+	/* notifications and events, for the summary */
+	uint64_t peers_joined, peers_left, producers_closed, consumers_closed;
+	uint64_t transports_closed, chat_rx, caption_rx, captions_changed, other_notes;
+	uint64_t consume_errors;
+};
+
+#endif /* SFU_CLIENT_STATE_H */
