@@ -122,6 +122,7 @@ struct ctrl_peer {
 	double tokens;
 	uint64_t tokens_ms;
 	uint64_t limited_since_ms;
+	uint16_t close_code;           /* close after the queued frames are sent */
 	/* a fragmented incoming frame */
 	char *rx;
 	size_t rx_len;
@@ -224,6 +225,15 @@ extern const struct lws_protocols ws_protocol;
 /* signaling.c */
 void signaling_handle(struct ctrl_peer *p, const char *text, size_t len);
 void signaling_closed(struct ctrl_peer *p);
+
+/* redis.c: multi-node coordination (optional: REDIS_HOST) */
+int redis_start(void);
+void redis_stop(void);
+bool redis_connected(void);
+void redis_room_active(const struct ctrl_room *r);
+void redis_room_inactive(const struct ctrl_room *r);
+void redis_publish(const struct ctrl_room *r, const char *type, const cJSON *data);
+void redis_stats(cJSON *o);
 
 /* http.c */
 extern const struct lws_protocols http_protocol;

@@ -84,6 +84,7 @@ static char *health_json(void)
 	cJSON_AddNumberToObject(a, "activeStreams", 0);
 	cJSON_AddBoolToObject(a, "enabled", ctrl.cfg.captions_enabled);
 	cJSON_AddBoolToObject(h, "draining", ctrl.draining);
+	cJSON_AddBoolToObject(h, "redis", redis_connected());
 	out = cJSON_PrintUnformatted(h);
 	cJSON_Delete(h);
 	return out;
@@ -118,6 +119,7 @@ static char *metrics_text(void)
 	tprintf(&t, "# TYPE sfu_ice_consent_expired_total counter\n"
 		    "sfu_ice_consent_expired_total %lu\n", (unsigned long)ctrl.ice_consent_expired);
 	tprintf(&t, "# TYPE sfu_dataplane_up gauge\nsfu_dataplane_up %d\n", dataplane_up());
+	tprintf(&t, "# TYPE sfu_redis_connected gauge\nsfu_redis_connected %d\n", redis_connected());
 	if (ctrl.sh != NULL) {
 		tprintf(&t, "# TYPE sfu_dataplane_transports gauge\nsfu_dataplane_transports %lu\n",
 			(unsigned long)ctrl.sh->gauges.transports);
@@ -159,6 +161,7 @@ static char *stats_json(void)
 		cJSON_AddNumberToObject(o, "peers", r->n_peers);
 		cJSON_AddItemToArray(rooms, o);
 	}
+	redis_stats(cJSON_AddObjectToObject(s, "redis"));
 	dp = cJSON_AddObjectToObject(s, "dataplane");
 	cJSON_AddBoolToObject(dp, "up", dataplane_up());
 	if (ctrl.sh != NULL) {

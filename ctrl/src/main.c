@@ -76,6 +76,7 @@ static void stop_all(void)
 	uv_close((uv_handle_t *)&drain_timer, on_closed);
 	uv_close((uv_handle_t *)&sig_int, on_closed);
 	uv_close((uv_handle_t *)&sig_term, on_closed);
+	redis_stop();
 	lws_context_destroy(ctrl.lws);
 	ctrl.lws = NULL;
 }
@@ -232,6 +233,7 @@ int main(int argc, char **argv)
 	uv_signal_init(&loop, &sig_term);
 	uv_signal_start(&sig_int, on_signal, SIGINT);
 	uv_signal_start(&sig_term, on_signal, SIGTERM);
+	redis_start();
 
 	printf("sfu-ctrl: ready: https/wss on port %u, http on 127.0.0.1:%u, data plane '%s' "
 	       "(%u workers), DTLS fingerprint %s\n",

@@ -38,6 +38,7 @@ struct ctrl_room *room_get(const char *id, bool create)
 	r->next = ctrl.rooms;
 	ctrl.rooms = r;
 	ctrl.n_rooms++;
+	redis_room_active(r);
 	return r;
 }
 
@@ -51,6 +52,7 @@ static void room_free_if_empty(struct ctrl_room *r)
 		if (*pp == r) {
 			*pp = r->next;
 			ctrl.n_rooms--;
+			redis_room_inactive(r);
 			free(r);
 			return;
 		}

@@ -560,6 +560,7 @@ static void m_chat(const struct req *rq)
 	cJSON_AddStringToObject(d, "text", text);
 	cJSON_AddNumberToObject(d, "ts", (double)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 	reply_ok(rq, NULL);
+	redis_publish(rq->peer->room, "chat", d); /* peers on other nodes */
 	room_broadcast(rq->peer->room, NULL, "chat", d);
 }
 

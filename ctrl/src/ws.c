@@ -118,12 +118,13 @@ static int on_receive(struct lws *wsi, struct ctrl_peer *p, const void *in, size
 		error_frame(p, "BAD_REQUEST", "binary frames are not accepted");
 		return 0;
 	}
+	if (p->close_code != 0)
+		return 0; /* closing: the rest is ignored */
 	if (p->rx_len + len > ctrl.cfg.max_msg_bytes) {
 		ctrl.ws_too_large++;
 		error_frame(p, "TOO_LARGE", "message over the size limit");
-		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-				 (unsigned char *)"too large", 9);
-		return -1;
+		p->close_code = LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE;
+		return 0;
 	}
 	nrx = realloc(p->rx, p->rx_len + len + 1);
 	if (nrx == NULL)
@@ -139,12 +140,9 @@ static int on_receive(struct lws *wsi, struct ctrl_peer *p, const void *in, size
 		if (p->limited_since_ms == 0)
 			p->limited_since_ms = now;
 		p->rx_len = 0;
-		if (now - p->limited_since_ms > FLOOD_CLOSE_MS) {
-			lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
-					 (unsigned char *)"flood", 5);
-			return -1;
-		}
 		error_frame(p, "RATE_LIMITED", "too many requests: slow down");
+		if (now - p->limited_since_ms > FLOOD_CLOSE_MS)
+			p->close_code = LWS_CLOSE_STATUS_POLICY_VIOLATION;
 		return 0;
 	}
 	signaling_handle(p, p->rx, p->rx_len);
@@ -178,8 +176,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_SERVER_WRITEABLE: {
 		struct ctrl_out *o = p ? p->out_head : NULL;
 
-		if (o == NULL)
+		if (o == NULL) {
+			if (p != NULL && p->close_code != 0) {
+				lws_close_reason(wsi, (enum lws_close_status)p->close_code,
+						 (unsigned char *)"limit", 5);
+				return -1;
+			}
 			return 0;
+		}
 		if (lws_write(wsi, o->buf + LWS_PRE, o->len, LWS_WRITE_TEXT) < (int)o->len)
 			return -1;
 		p->out_head = o->next;
@@ -187,7 +191,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			p->out_tail = NULL;
 		p->out_bytes -= o->len;
 		free(o);
-		if (p->out_head != NULL)
+		if (p->out_head != NULL || p->close_code != 0)
 			lws_callback_on_writable(wsi);
 		return 0;
 	}

@@ -135,7 +135,7 @@ static void t_attr(struct tmsg *t, uint16_t type, const void *v, size_t alen)
 {
 	put16(t->b + t->n, type);
 	put16(t->b + t->n + 2, (unsigned int)alen);
-	if (alen)
+	if (v && alen)
 		memcpy(t->b + t->n + 4, v, alen);
 	t->n += 4 + ((alen + 3) & ~(size_t)3);
 	t_setlen(t);

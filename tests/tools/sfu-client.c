@@ -1,0 +1,752 @@
+/*
+ * sfu-client.c — a non-browser WebRTC peer for the integration tests: one
+ * process is one participant.  It speaks ctrl/PROTOCOL.md over wss
+ * (libwebsockets client, subprotocol "sfu-v1", JSON with cJSON), runs ICE as
+ * the controlling agent against the ICE-lite server (RFC 8445, STUN RFC 5389
+ * via ctrl/lib/stun.h), DTLS-SRTP as the DTLS client (RFC 5764, OpenSSL via
+ * ctrl/lib/dtls.h), publishes synthetic Opus/VP8-shaped RTP protected with
+ * Debian's libsrtp2 (RFC 3711, RFC 7714), consumes every producer of the other
+ * peers and checks every decrypted byte (sfu-client-media.h has the payload
+ * pattern).  Datagrams are demultiplexed by their first byte (RFC 7983).
+ *
+ * Files: sfu-client-state.h (state), sfu-client-signal.h (requests, replies),
+ * sfu-client-transport.h (ICE, DTLS, SRTP, media clock), sfu-client-ice.h,
+ * sfu-client-media.h and sfu-client-json.h (pure helpers).  usage_text has the
+ * options and the output format.
+ *
+ * Threading: single-threaded.  One lws context runs everything: the WebSocket,
+ * both transports' UDP sockets (adopted as raw descriptors) and a 5 ms timer
+ * that drives retransmissions, consent, DTLS timers, media pacing and every
+ * deadline; nothing blocks, and the whole run is bounded by duration + 15 s.
+ * Exit status: 0 after the summary, 1 on a set-up error (no connection, an error
+ * reply, a timeout), 2 on a usage error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <libwebsockets.h>
+#include <srtp2/srtp.h>
+
+#include "dtls.h"
+#include "sfu-client-signal.h"
+#include "sfu-client-state.h"
+#include "sfu-client-transport.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static const char usage_text[] =
+	"usage: sfu-client --url ws[s]://HOST:PORT/PATH [--insecure] --room R --name N\n"
+	"                  [--audio] [--video] [--duration S] [--expect-producers K]\n"
+	"                  [--bind-ip IP] [--wrong-fingerprint] [--vanish-after S]\n"
+	"                  [--chat TEXT] [--captions] [--timing] [--quiet]\n"
+	"\n"
+	"Joins room R as N, creates a send and a recv transport, publishes Opus-like audio\n"
+	"(50 packets/s) and VP8-like video (30 frames/s of 3 packets) once the send\n"
+	"transport's DTLS is up, consumes every producer of the others and verifies it.\n"
+	"  --insecure          accept the server's self-signed certificate\n"
+	"  --duration S        run S seconds after joining (default 5), then print the\n"
+	"                      summary and leave; the whole run is bounded by S + 15 s\n"
+	"  --expect-producers K  also report expect_ok=1 when exactly K producers were consumed\n"
+	"  --bind-ip IP        the transports' UDP sockets bind to IP (the test host)\n"
+	"  --wrong-fingerprint the send transport advertises another certificate's\n"
+	"                      fingerprint: the server must fail its handshake (runs until\n"
+	"                      that is known, at least 12 s after joining)\n"
+	"  --vanish-after S    _exit(0) S seconds after start, leaving nothing (a crash)\n"
+	"  --chat TEXT         send a chat message after joining\n"
+	"  --captions          turn captions on (setCaptions) after joining\n"
+	"  --timing            print the send transport's set-up times\n"
+	"  --quiet             no progress on stderr\n"
+	"\n"
+	"stdout, one key=value line per item:\n"
+	"  timing join_ms= ice_ms= dtls_ms= total_ms=   (start->join reply; transport\n"
+	"      created->ICE success; ClientHello->keys; start->keys)\n"
+	"  chat from=NAME text=TEXT      caption from=NAME final=0|1 text=TEXT\n"
+	"  error method=M code=C message=TEXT\n"
+	"  consumer kind= producer_peer= producer_id= consumer_id= ssrc= pt= packets=\n"
+	"      decrypted= payload_ok= seq_gaps= auth_fail= replay_fail= bad_payload=\n"
+	"      wrong_producer= pt_bad= closed=0|1\n"
+	"  summary name= joined= ice_connected= transports_connected= dtls_failed=\n"
+	"      ice_failed= mapped_ok= produced= sent_audio= sent_video= consumers=\n"
+	"      consume_errors= received_ok= packets_ok= peers_joined= peers_left=\n"
+	"      producers_closed= consumers_closed= transports_closed= chat_received=\n"
+	"      captions_received= captions_changed= consent_ok= rtcp_received= timeout=0|1\n"
+	"      [expect_producers= expect_ok=0|1]\n"
+	"  vanish after_ms=N\n"
+	"Names print with whitespace as '_'.  Exit 0 after the summary, 1 on a set-up\n"
+	"error, 2 on a usage error.\n";
+
+static void __attribute__((noreturn)) usage_error(const char *fmt, const char *arg)
+{
+	fputs("sfu-client: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\n\n", stderr);
+	fputs(usage_text, stderr);
+	exit(2);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+/* Print a user-supplied string on one line: control characters (and, in names, blanks) as '_'. */
+static void put_clean(const char *s, bool name)
+{
+	for (; s != NULL && *s != '\0'; s++)
+		putchar((unsigned char)*s < 0x20 || *s == 0x7f || (name && *s == ' ') ? '_' : *s);
+}
+
+static const char *peer_name(struct client *cl, const char *peer_id)
+{
+	const struct cl_peer *p = sig_peer(cl, peer_id);
+
+	if (p != NULL)
+		return p->name;
+	return peer_id != NULL && strcmp(peer_id, cl->peer_id) == 0 ? cl->o.name : "?";
+}
+
+static void print_summary(struct client *cl, bool timeout)
+{
+	uint64_t ice = 0, connected = 0, dfail = 0, ifail = 0, mapped = 0, consent = 0, rtcp = 0;
+	uint64_t produced = 0, consumers = 0, rx_ok = 0, pkts_ok = 0;
+	int i;
+
+	for (i = 0; i < cl->n_cons; i++) {
+		const struct cl_consumer *c = &cl->cons[i];
+
+		if (!c->ready)
+			continue;
+		consumers++;
+		pkts_ok += c->payload_ok;
+		rx_ok += c->payload_ok > 0 && c->payload_ok == c->decrypted;
+		fputs("consumer kind=", stdout);
+		put_clean(c->kind, true);
+		fputs(" producer_peer=", stdout);
+		put_clean(peer_name(cl, c->peer_id), true);
+		fputs(" producer_id=", stdout);
+		put_clean(c->producer_id, true);
+		fputs(" consumer_id=", stdout);
+		put_clean(c->id, true);
+		printf(" ssrc=%u pt=%u packets=%llu decrypted=%llu payload_ok=%llu seq_gaps=%llu"
+		       " auth_fail=%llu replay_fail=%llu bad_payload=%llu wrong_producer=%llu"
+		       " pt_bad=%llu closed=%d\n",
+		       c->ssrc, c->pt, (unsigned long long)c->packets,
+		       (unsigned long long)c->decrypted, (unsigned long long)c->payload_ok,
+		       (unsigned long long)c->seq_gaps, (unsigned long long)c->auth_fail,
+		       (unsigned long long)c->replay_fail, (unsigned long long)c->bad_payload,
+		       (unsigned long long)c->wrong_producer, (unsigned long long)c->pt_bad,
+		       c->closed);
+	}
+	for (i = 0; i < CL_NDIR; i++) {
+		const struct cl_transport *t = &cl->tr[i];
+
+		ice += t->ice_done_ms != 0;
+		ifail += t->ice == CL_ICE_FAILED;
+		connected += t->dtls_connected && !t->dtls_failed;
+		dfail += t->dtls_failed;
+		mapped += t->mapped_ok;
+		consent += t->consent_ok;
+		rtcp += t->rtcp_ok;
+	}
+	for (i = 0; i < 2; i++)
+		produced += cl->prod[i].ready;
+	fputs("summary name=", stdout);
+	put_clean(cl->o.name, true);
+	printf(" joined=%d ice_connected=%llu transports_connected=%llu dtls_failed=%llu"
+	       " ice_failed=%llu mapped_ok=%llu produced=%llu sent_audio=%llu sent_video=%llu"
+	       " consumers=%llu consume_errors=%llu received_ok=%llu packets_ok=%llu"
+	       " peers_joined=%llu peers_left=%llu producers_closed=%llu consumers_closed=%llu"
+	       " transports_closed=%llu chat_received=%llu captions_received=%llu"
+	       " captions_changed=%llu consent_ok=%llu rtcp_received=%llu timeout=%d",
+	       cl->joined, (unsigned long long)ice, (unsigned long long)connected,
+	       (unsigned long long)dfail, (unsigned long long)ifail, (unsigned long long)mapped,
+	       (unsigned long long)produced, (unsigned long long)cl->prod[0].sent,
+	       (unsigned long long)cl->prod[1].sent, (unsigned long long)consumers,
+	       (unsigned long long)cl->consume_errors, (unsigned long long)rx_ok,
+	       (unsigned long long)pkts_ok, (unsigned long long)cl->peers_joined,
+	       (unsigned long long)cl->peers_left, (unsigned long long)cl->producers_closed,
+	       (unsigned long long)cl->consumers_closed, (unsigned long long)cl->transports_closed,
+	       (unsigned long long)cl->chat_rx, (unsigned long long)cl->caption_rx,
+	       (unsigned long long)cl->captions_changed, (unsigned long long)consent,
+	       (unsigned long long)rtcp, timeout);
+	if (cl->o.expect_producers >= 0)
+		printf(" expect_producers=%d expect_ok=%d", cl->o.expect_producers,
+		       consumers == (uint64_t)cl->o.expect_producers);
+	putchar('\n');
+	fflush(stdout);
+}
+
+/* A set-up error: say what, summarise, stop (exit 1). */
+static void cl_fail(struct client *cl, const char *method, const char *code, const char *msg)
+{
+	if (cl->phase == CL_DONE)
+		return;
+	printf("error method=%s code=%s message=", method, code);
+	put_clean(msg, false);
+	putchar('\n');
+	if (cl->phase != CL_LEAVING)
+		print_summary(cl, strcmp(code, "TIMEOUT") == 0);
+	cl->exit_code = 1;
+	cl->phase = CL_DONE;
+}
+
+/* The normal end: summary, then leave (the reply or CL_LEAVE_WAIT_MS ends the run). */
+static void cl_finish(struct client *cl)
+{
+	if (cl->phase == CL_LEAVING || cl->phase == CL_DONE)
+		return;
+	print_summary(cl, false);
+	if (!cl->ws_up) {
+		cl->phase = CL_DONE;
+		return;
+	}
+	cl->phase = CL_LEAVING;
+	cl->leave_deadline_ms = cl_now_ms() + CL_LEAVE_WAIT_MS;
+	sig_request(cl, CL_M_LEAVE, 0, NULL);
+}
+
+static void cl_on_dtls_connected(struct client *cl, struct cl_transport *t)
+{
+	uint64_t now = t->dtls_done_ms;
+
+	if (t->dir != CL_SEND)
+		return;
+	if (cl->o.timing && !cl->timing_printed) {
+		cl->timing_printed = true;
+		printf("timing join_ms=%llu ice_ms=%llu dtls_ms=%llu total_ms=%llu\n",
+		       (unsigned long long)(cl->joined_ms - cl->t0),
+		       (unsigned long long)(t->ice_done_ms - t->created_ms),
+		       (unsigned long long)(now - t->dtls_start_ms),
+		       (unsigned long long)(now - cl->t0));
+	}
+	if (!cl->o.wrong_fp)
+		sig_produce_all(cl);
+}
+
+static struct cl_consumer *find_consumer(struct client *cl, const char *key, const char *id)
+{
+	int i;
+
+	for (i = 0; id != NULL && i < cl->n_cons; i++) {
+		struct cl_consumer *c = &cl->cons[i];
+
+		if (strcmp(key[0] == 'c' ? c->id : c->producer_id, id) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+static void on_transport_closed(struct client *cl, const cJSON *d)
+{
+	const char *id = cj_str(d, "transportId"), *reason = cj_str(d, "reason");
+	int i;
+
+	cl->transports_closed++;
+	for (i = 0; id != NULL && i < CL_NDIR; i++) {
+		struct cl_transport *t = &cl->tr[i];
+
+		if (!t->created || strcmp(t->id, id) != 0)
+			continue;
+		t->closed = true;
+		cl_info(cl, "%s transport closed by the server: %s", cl_dir_name[i],
+			reason != NULL ? reason : "?");
+		if ((reason != NULL && strcmp(reason, "dtls") == 0) ||
+		    (cl->o.wrong_fp && t->dir == CL_SEND))
+			tr_dtls_fail(t, "transportClosed");
+	}
+}
+
+static void on_notification(struct client *cl, const char *name, const cJSON *d)
+{
+	struct cl_consumer *c;
+	struct cl_peer *p;
+
+	if (strcmp(name, "peerJoined") == 0) {
+		cl->peers_joined++;
+		sig_add_peer(cl, d);
+	} else if (strcmp(name, "peerLeft") == 0) {
+		cl->peers_left++;
+		if ((p = sig_peer(cl, cj_str(d, "peerId"))) != NULL)
+			p->left = true;
+	} else if (strcmp(name, "newProducer") == 0) {
+		sig_add_producer(cl, d);
+	} else if (strcmp(name, "producerClosed") == 0) {
+		cl->producers_closed++;
+		if ((c = find_consumer(cl, "p", cj_str(d, "producerId"))) != NULL)
+			c->closed = true;
+	} else if (strcmp(name, "consumerClosed") == 0) {
+		cl->consumers_closed++;
+		if ((c = find_consumer(cl, "c", cj_str(d, "consumerId"))) != NULL)
+			c->closed = true;
+	} else if (strcmp(name, "transportClosed") == 0) {
+		on_transport_closed(cl, d);
+	} else if (strcmp(name, "chat") == 0) {
+		cl->chat_rx++;
+		fputs("chat from=", stdout);
+		put_clean(cj_str(d, "displayName"), true);
+		fputs(" text=", stdout);
+		put_clean(cj_str(d, "text"), false);
+		putchar('\n');
+	} else if (strcmp(name, "caption") == 0) {
+		cl->caption_rx++;
+		fputs("caption from=", stdout);
+		put_clean(cj_str(d, "displayName"), true);
+		printf(" final=%d text=", cj_true(d, "final"));
+		put_clean(cj_str(d, "text"), false);
+		putchar('\n');
+	} else if (strcmp(name, "captionsChanged") == 0) {
+		cl->captions_changed++;
+	} else {
+		cl->other_notes++;
+		cl_info(cl, "notification %s", name);
+	}
+}
+
+static void on_reply(struct client *cl, struct cl_pending *pd, const cJSON *msg)
+{
+	const cJSON *data = cJSON_GetObjectItemCaseSensitive(msg, "data");
+	const cJSON *err = cJSON_GetObjectItemCaseSensitive(msg, "error");
+	const char *method = sig_method_name[pd->method];
+	struct cl_pending p = *pd;
+
+	pd->used = false;
+	if (!cj_true(msg, "ok")) {
+		const char *code = cj_str(err, "code");
+
+		printf("error method=%s code=%s message=", method, code != NULL ? code : "?");
+		put_clean(cj_str(err, "message"), false);
+		putchar('\n');
+		/* A producer that closed while we asked for it is a race, not a failure. */
+		if ((p.method == CL_M_CONSUME || p.method == CL_M_RESUME) && code != NULL &&
+		    strcmp(code, "NOT_FOUND") == 0) {
+			cl->cons[p.arg].failed = true;
+			cl->consume_errors++;
+			return;
+		}
+		if (p.method == CL_M_LEAVE) {
+			cl->phase = CL_DONE;
+			return;
+		}
+		cl_fail(cl, method, code != NULL ? code : "?", "error reply (above)");
+		return;
+	}
+	switch (p.method) {
+	case CL_M_CAPS: sig_on_caps(cl, data); break;
+	case CL_M_JOIN: sig_on_join(cl, data); break;
+	case CL_M_CREATE: sig_on_create(cl, data, (enum cl_dir)p.arg); break;
+	case CL_M_CONNECT:
+		cl->tr[p.arg].connect_ok = true;
+		tr_maybe_start_dtls(&cl->tr[p.arg], cl_now_ms());
+		break;
+	case CL_M_PRODUCE:
+		if (!sig_copy(cl->prod[p.arg].id, CL_ID_LEN, data, "id")) {
+			cl_fail(cl, method, "BAD_REPLY", "no producer id");
+			break;
+		}
+		cl->prod[p.arg].ready = true;
+		cl->prod[p.arg].start_ms = cl_now_ms();
+		cl_info(cl, "producing %s as %s", cl->prod[p.arg].kind, cl->prod[p.arg].id);
+		break;
+	case CL_M_CONSUME: sig_on_consume(cl, data, p.arg); break;
+	case CL_M_RESUME: cl->cons[p.arg].resumed = true; break;
+	case CL_M_LEAVE: cl->phase = CL_DONE; break;
+	case CL_M_CHAT:
+	case CL_M_CAPTIONS:
+	case CL_M_N:
+		break;
+	}
+}
+
+static void on_message(struct client *cl, const char *text, size_t len)
+{
+	cJSON *msg = cJSON_ParseWithLength(text, len);
+	const char *note = cj_str(msg, "notification");
+	int64_t id;
+	int i;
+
+	if (!cJSON_IsObject(msg)) {
+		cl_fail(cl, "-", "BAD_FRAME", "the server sent something that is not a JSON object");
+	} else if (note != NULL) {
+		on_notification(cl, note, cJSON_GetObjectItemCaseSensitive(msg, "data"));
+	} else if (cj_int(msg, "id", 0, 9007199254740992.0, &id)) {
+		for (i = 0; i < CL_MAX_PENDING; i++)
+			if (cl->pend[i].used && cl->pend[i].id == id)
+				break;
+		if (i < CL_MAX_PENDING)
+			on_reply(cl, &cl->pend[i], msg);
+		else
+			cl_fail(cl, "-", "BAD_FRAME", "a reply to no request of ours");
+	} else {
+		cl_fail(cl, "-", "BAD_FRAME", "neither a notification nor a reply");
+	}
+	cJSON_Delete(msg);
+}
+
+/* Reassemble a text message from its fragments. */
+static int ws_receive(struct client *cl, struct lws *wsi, const void *in, size_t len)
+{
+	if (lws_is_first_fragment(wsi))
+		cl->rx_len = 0;
+	if (cl->rx_len + len + 1 > CL_MAX_MSG) {
+		cl_fail(cl, "-", "TOO_LARGE", "a signaling message over 1 MiB");
+		return 0;
+	}
+	if (cl->rx_len + len + 1 > cl->rx_cap) {
+		size_t cap = cl->rx_cap * 2 > cl->rx_len + len + 1 ? cl->rx_cap * 2
+								 : cl->rx_len + len + 1;
+		char *p = realloc(cl->rx, cap);
+
+		if (p == NULL) {
+			cl_fail(cl, "-", "CLIENT", "out of memory");
+			return 0;
+		}
+		cl->rx = p;
+		cl->rx_cap = cap;
+	}
+	memcpy(cl->rx + cl->rx_len, in, len);
+	cl->rx_len += len;
+	if (lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0 &&
+	    !lws_frame_is_binary(wsi))
+		on_message(cl, cl->rx, cl->rx_len);
+	return 0;
+}
+
+static int ws_writeable(struct client *cl, struct lws *wsi)
+{
+	struct cl_out *o = cl->out_head;
+	int n;
+
+	if (o == NULL)
+		return 0;
+	cl->out_head = o->next;
+	if (cl->out_head == NULL)
+		cl->out_tail = NULL;
+	n = lws_write(wsi, o->buf + LWS_PRE, o->len, LWS_WRITE_TEXT);
+	free(o);
+	if (n < 0)
+		return -1;
+	if (cl->out_head != NULL)
+		lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		       size_t len)
+{
+	struct client *cl = lws_context_user(lws_get_context(wsi));
+
+	(void)user;
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+		cl->ws = NULL;
+		cl_fail(cl, "connect", "CONNECT", in != NULL ? (const char *)in : "connection failed");
+		break;
+	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+		cl->ws_up = true;
+		cl->phase = CL_SETUP;
+		cl_info(cl, "connected in %llu ms", (unsigned long long)(cl_now_ms() - cl->t0));
+		sig_request(cl, CL_M_CAPS, 0, NULL);
+		break;
+	case LWS_CALLBACK_CLIENT_RECEIVE:
+		return ws_receive(cl, wsi, in, len);
+	case LWS_CALLBACK_CLIENT_WRITEABLE:
+		return ws_writeable(cl, wsi);
+	case LWS_CALLBACK_CLIENT_CLOSED:
+		cl->ws = NULL;
+		cl->ws_up = false;
+		if (cl->phase == CL_LEAVING)
+			cl->phase = CL_DONE;
+		else
+			cl_fail(cl, "-", "CLOSED", "the server closed the WebSocket");
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static int udp_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+			void *in, size_t len)
+{
+	struct cl_transport *t = lws_get_opaque_user_data(wsi);
+
+	(void)user;
+	(void)in;
+	(void)len;
+	if (reason == LWS_CALLBACK_RAW_RX_FILE && t != NULL)
+		tr_rx(t);
+	else if (reason == LWS_CALLBACK_RAW_CLOSE_FILE && t != NULL)
+		t->wsi = NULL;
+	return 0;
+}
+
+static const struct lws_protocols cl_protocols[] = {
+	{"sfu-v1", ws_callback, 0, 65536, 0, NULL, 0},
+	{"sfu-udp", udp_callback, 0, 0, 0, NULL, 0},
+	{NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+/* Every CL_TICK_MS: deadlines, then the transports' timers and the media clock. */
+static void on_tick(lws_sorted_usec_list_t *sul)
+{
+	struct client *cl = lws_container_of(sul, struct client, tick);
+	uint64_t now = cl_now_ms();
+	int i;
+
+	if (cl->o.vanish_ms != 0 && now - cl->t0 >= cl->o.vanish_ms) {
+		printf("vanish after_ms=%llu\n", (unsigned long long)(now - cl->t0));
+		fflush(stdout);
+		_exit(0);
+	}
+	if (now >= cl->deadline_ms)
+		cl_fail(cl, "-", "TIMEOUT", "the run did not finish in duration + 15 s");
+	if (cl->phase == CL_LEAVING && now >= cl->leave_deadline_ms)
+		cl->phase = CL_DONE;
+	for (i = 0; i < CL_MAX_PENDING; i++)
+		if (cl->pend[i].used && now >= cl->pend[i].deadline_ms &&
+		    cl->pend[i].method != CL_M_LEAVE)
+			cl_fail(cl, sig_method_name[cl->pend[i].method], "TIMEOUT", "no reply in 10 s");
+	if (cl->phase == CL_DONE)
+		return;
+	for (i = 0; i < CL_NDIR; i++)
+		tr_tick(&cl->tr[i], now);
+	for (i = 0; i < 2; i++)
+		prod_tick(&cl->tr[CL_SEND], &cl->prod[i], now);
+	if (cl->phase == CL_RUNNING) {
+		const struct cl_transport *s = &cl->tr[CL_SEND], *r = &cl->tr[CL_RECV];
+
+		/* --wrong-fingerprint: done once send failed and recv has a verdict. */
+		if (stop_requested || now >= cl->end_ms ||
+		    (cl->o.wrong_fp && s->dtls_failed &&
+		     (r->dtls_connected || r->dtls_failed || r->ice == CL_ICE_FAILED)))
+			cl_finish(cl);
+	} else if (stop_requested && cl->phase != CL_LEAVING) {
+		cl_fail(cl, "-", "INTERRUPTED", "stopped by a signal before joining");
+	}
+	lws_sul_schedule(cl->ctx, 0, &cl->tick, on_tick, CL_TICK_MS * LWS_US_PER_MS);
+}
+
+static uint32_t opt_ms(const char *name, const char *arg, double max_s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno != 0 || end == arg || *end != '\0' || !(v >= 0) || v > max_s)
+		usage_error(name, arg);
+	return (uint32_t)llround(v * 1000.0);
+}
+
+static void parse_opts(struct cl_opts *o, int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{"url", 1, NULL, 'u'}, {"insecure", 0, NULL, 'k'}, {"room", 1, NULL, 'r'},
+		{"name", 1, NULL, 'n'}, {"audio", 0, NULL, 'a'}, {"video", 0, NULL, 'v'},
+		{"duration", 1, NULL, 'd'}, {"expect-producers", 1, NULL, 'e'},
+		{"bind-ip", 1, NULL, 'b'}, {"wrong-fingerprint", 0, NULL, 'w'},
+		{"vanish-after", 1, NULL, 'x'}, {"chat", 1, NULL, 'c'}, {"captions", 0, NULL, 'C'},
+		{"timing", 0, NULL, 't'}, {"quiet", 0, NULL, 'q'}, {"help", 0, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct in_addr ia;
+	char *end;
+	long k;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->duration_ms = 5000;
+	o->expect_producers = -1;
+	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'u':
+			if (strlen(optarg) >= sizeof(o->url) ||
+			    (strncmp(optarg, "ws://", 5) != 0 && strncmp(optarg, "wss://", 6) != 0))
+				usage_error("--url: '%s' is not ws://... or wss://...", optarg);
+			strcpy(o->url, optarg);
+			break;
+		case 'k': o->insecure = true; break;
+		case 'r': o->room = optarg; break;
+		case 'n': o->name = optarg; break;
+		case 'a': o->audio = true; break;
+		case 'v': o->video = true; break;
+		case 'd': o->duration_ms = opt_ms("--duration: '%s' is not 0..3600 seconds", optarg, 3600); break;
+		case 'e':
+			errno = 0;
+			k = strtol(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' || k < 0 || k > CL_MAX_CONSUMERS)
+				usage_error("--expect-producers: '%s' is not 0..256", optarg);
+			o->expect_producers = (int)k;
+			break;
+		case 'b':
+			if (inet_pton(AF_INET, optarg, &ia) != 1)
+				usage_error("--bind-ip: '%s' is not an IPv4 address", optarg);
+			o->bind_ip = optarg;
+			break;
+		case 'w': o->wrong_fp = true; break;
+		case 'x': o->vanish_ms = opt_ms("--vanish-after: '%s' is not 0..3600 seconds", optarg, 3600); break;
+		case 'c': o->chat = optarg; break;
+		case 'C': o->captions = true; break;
+		case 't': o->timing = true; break;
+		case 'q': o->quiet = true; break;
+		case 'h': fputs(usage_text, stdout); exit(0);
+		default: usage_error("%s", "unknown option");
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+	if (o->url[0] == '\0' || o->room == NULL || o->name == NULL)
+		usage_error("%s", "--url, --room and --name are required");
+}
+
+/* The lws client connection to --url. */
+static int ws_connect(struct client *cl)
+{
+	struct lws_client_connect_info ci;
+	char url[sizeof(cl->o.url)], path[sizeof(cl->o.url) + 1];
+	const char *prot, *addr, *p;
+	int port;
+
+	memcpy(url, cl->o.url, sizeof(url));
+	if (lws_parse_uri(url, &prot, &addr, &port, &p) != 0)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/%s", p);
+	memset(&ci, 0, sizeof(ci));
+	ci.context = cl->ctx;
+	ci.address = addr;
+	ci.port = port;
+	ci.path = path;
+	ci.host = addr;
+	ci.origin = addr;
+	ci.protocol = "sfu-v1";
+	ci.local_protocol_name = "sfu-v1";
+	ci.pwsi = &cl->ws;
+	if (strcmp(prot, "wss") == 0) {
+		ci.ssl_connection = LCCSCF_USE_SSL;
+		ci.alpn = "http/1.1";
+		if (cl->o.insecure)
+			ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED |
+					     LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
+					     LCCSCF_ALLOW_INSECURE;
+	}
+	return lws_client_connect_via_info(&ci) == NULL && cl->phase != CL_DONE ? -ECONNREFUSED
+									      : 0;
+}
+
+/* Our producers: random SSRCs (RFC 3550 8.1), sequence and timestamp starts. */
+static void init_producers(struct client *cl)
+{
+	static const char *const kinds[2] = {"audio", "video"};
+	static const char *const mimes[2] = {"audio/opus", "video/VP8"};
+	static const char *const mids[2] = {"0", "1"};
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		struct cl_producer *p = &cl->prod[i];
+
+		p->kind = kinds[i];
+		p->mime = mimes[i];
+		p->mid = mids[i];
+		p->wanted = i == 0 ? cl->o.audio : cl->o.video;
+		p->tag = cm_tag(cl->o.name, p->kind);
+		do
+			cl_random(&p->ssrc, sizeof(p->ssrc));
+		while (p->ssrc == 0 || (i == 1 && p->ssrc == cl->prod[0].ssrc));
+		cl_random(&p->seq, sizeof(p->seq));
+		cl_random(&p->ts, sizeof(p->ts));
+	}
+}
+
+static void cl_cleanup(struct client *cl)
+{
+	int i;
+
+	if (cl->ctx != NULL)
+		lws_context_destroy(cl->ctx);
+	for (i = 0; i < CL_NDIR; i++) {
+		if (cl->tr[i].dtls != NULL)
+			dtls_endpoint_free(cl->tr[i].dtls);
+		if (cl->tr[i].srtp_tx != NULL)
+			srtp_dealloc(cl->tr[i].srtp_tx);
+		if (cl->tr[i].srtp_rx != NULL)
+			srtp_dealloc(cl->tr[i].srtp_rx);
+	}
+	while (cl->out_head != NULL) {
+		struct cl_out *o = cl->out_head;
+
+		cl->out_head = o->next;
+		free(o);
+	}
+	free(cl->rx);
+	cJSON_Delete(cl->router_caps);
+	dtls_cert_free(cl->cert);
+	dtls_cert_free(cl->wrong_cert);
+	srtp_shutdown();
+}
+
+int main(int argc, char **argv)
+{
+	static struct client cl; /* large: not on the stack */
+	struct lws_context_creation_info info;
+	struct sigaction sa;
+	int i, rc;
+
+	parse_opts(&cl.o, argc, argv);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	cl.t0 = cl_now_ms();
+	cl.deadline_ms = cl.t0 + cl.o.duration_ms + CL_SLACK_MS +
+			 (cl.o.wrong_fp && cl.o.duration_ms < CL_WRONG_FP_MIN_MS
+				  ? CL_WRONG_FP_MIN_MS - cl.o.duration_ms : 0);
+	for (i = 0; i < CL_NDIR; i++) {
+		cl.tr[i].cl = &cl;
+		cl.tr[i].dir = (enum cl_dir)i;
+		cl.tr[i].fd = -1;
+	}
+	if (srtp_init() != srtp_err_status_ok) {
+		fputs("sfu-client: srtp_init failed\n", stderr);
+		return 1;
+	}
+	cl.cert = dtls_cert_new();
+	cl.wrong_cert = cl.o.wrong_fp ? dtls_cert_new() : NULL;
+	if (cl.cert == NULL || (cl.o.wrong_fp && cl.wrong_cert == NULL)) {
+		fputs("sfu-client: cannot create the DTLS certificate\n", stderr);
+		cl_cleanup(&cl);
+		return 1;
+	}
+	init_producers(&cl);
+
+	lws_set_log_level(cl.o.quiet ? LLL_ERR : LLL_ERR | LLL_WARN, NULL);
+	memset(&info, 0, sizeof(info));
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = cl_protocols;
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.user = &cl;
+	cl.ctx = lws_create_context(&info);
+	if (cl.ctx == NULL) {
+		fputs("sfu-client: lws_create_context failed\n", stderr);
+		cl_cleanup(&cl);
+		return 1;
+	}
+	rc = ws_connect(&cl);
+	if (rc != 0)
+		cl_fail(&cl, "connect", "CONNECT", rc == -EINVAL ? "bad --url" : "connection refused");
+	lws_sul_schedule(cl.ctx, 0, &cl.tick, on_tick, CL_TICK_MS * LWS_US_PER_MS);
+	while (cl.phase != CL_DONE && lws_service(cl.ctx, 0) >= 0)
+		;
+	rc = cl.exit_code;
+	cl_cleanup(&cl);
+	return rc;
+}
