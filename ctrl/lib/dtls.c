@@ -54,6 +54,10 @@
 #define DTLS_SRTP_SALT_CM 14     /* RFC 3711 4.3.1 */
 #define DTLS_SRTP_SALT_GCM 12    /* RFC 7714 12 */
 #define DTLS_EXPORT_LABEL "EXTRACTOR-dtls_srtp" /* RFC 5764 4.2 */
+#define DTLS_RECORD_HDR 13       /* RFC 6347 4.1 */
+#define DTLS_HS_HDR 12           /* RFC 6347 4.2.2 */
+#define DTLS_SEALED_MIN_GCM 24   /* explicit nonce 8 + tag 16 (RFC 5288 3) */
+#define DTLS_SEALED_MIN_CHACHA 16 /* tag 16 (RFC 7905 2) */
 
 struct dtls_dgram {
 	uint8_t *data;
@@ -190,6 +194,95 @@ static int fingerprint_parse(const char *s, uint8_t md[DTLS_DIGEST_LEN])
 			return -EINVAL;
 	}
 	return *s == '\0' ? 0 : -EINVAL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Datagrams OpenSSL must not see                                            */
+
+/* The least a protected record can be under the negotiated suite; before one
+ * is chosen, the largest of our suites (no real protected record can arrive
+ * then, and a forged one would be kept for later). */
+static size_t sealed_min_len(const struct dtls_endpoint *ep)
+{
+	const SSL_CIPHER *c = SSL_get_current_cipher(ep->ssl);
+
+	if (c == NULL)
+		c = SSL_get_pending_cipher(ep->ssl);
+	if (c && SSL_CIPHER_get_cipher_nid(c) == NID_chacha20_poly1305)
+		return DTLS_SEALED_MIN_CHACHA;
+	return DTLS_SEALED_MIN_GCM;
+}
+
+/* RFC 6347 4.2.2: a plaintext handshake record is whole fragments, each
+ * within its message. */
+static bool handshake_fragments_ok(const uint8_t *p, size_t len)
+{
+	do {
+		size_t msg_len, frag_off, frag_len;
+
+		if (len < DTLS_HS_HDR)
+			return false;
+		msg_len = (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+		frag_off = (size_t)p[6] << 16 | (size_t)p[7] << 8 | p[8];
+		frag_len = (size_t)p[9] << 16 | (size_t)p[10] << 8 | p[11];
+		if (frag_off + frag_len > msg_len || frag_len > len - DTLS_HS_HDR)
+			return false;
+		p += DTLS_HS_HDR + frag_len;
+		len -= DTLS_HS_HDR + frag_len;
+	} while (len);
+	return true;
+}
+
+/* One record: p holds its header and rlen bytes of body. */
+static bool record_acceptable(const uint8_t *p, size_t rlen, size_t sealed_min)
+{
+	unsigned int type = p[0], epoch = (unsigned int)p[3] << 8 | p[4];
+	const uint8_t *body = p + DTLS_RECORD_HDR;
+
+	if (epoch != 0)
+		return rlen >= sealed_min;
+	switch (type) {
+	case SSL3_RT_CHANGE_CIPHER_SPEC:
+		return rlen == 1 && body[0] == SSL3_MT_CCS;
+	case SSL3_RT_ALERT:
+		return rlen == 2 && (body[0] == SSL3_AL_WARNING || body[0] == SSL3_AL_FATAL);
+	case SSL3_RT_HANDSHAKE:
+		return handshake_fragments_ok(body, rlen);
+	default:
+		return false; /* application data is never plaintext */
+	}
+}
+
+/*
+ * RFC 6347 4.1.2.7 has invalid records dropped silently, which matters over
+ * UDP where anyone can forge the peer's address.  OpenSSL 3.0 fails the
+ * association instead on a protected record shorter than its AEAD overhead
+ * (internal_error, openssl#25290) and, during the handshake, on any
+ * malformed plaintext record or unknown content type (openssl#25840).  A
+ * correct peer sends none of these, so a datagram holding one is dropped
+ * whole.  What is left to OpenSSL: records truncated by the datagram end and
+ * protected ones it cannot authenticate (both dropped), and well-formed
+ * plaintext handshake messages, which DTLS 1.2 cannot authenticate before
+ * the Finished.  (CBC suites are not offered at all: with encrypt-then-MAC
+ * any forged record is fatal, openssl#24972.)
+ */
+static bool dgram_acceptable(const struct dtls_endpoint *ep, const uint8_t *p, size_t len)
+{
+	size_t sealed_min = sealed_min_len(ep);
+
+	while (len >= DTLS_RECORD_HDR) {
+		size_t rlen = (size_t)p[11] << 8 | p[12];
+
+		if (p[0] < SSL3_RT_CHANGE_CIPHER_SPEC || p[0] > SSL3_RT_APPLICATION_DATA)
+			return false;
+		if (rlen > len - DTLS_RECORD_HDR)
+			break;
+		if (!record_acceptable(p, rlen, sealed_min))
+			return false;
+		p += DTLS_RECORD_HDR + rlen;
+		len -= DTLS_RECORD_HDR + rlen;
+	}
+	return true;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -435,19 +528,19 @@ int dtls_input(struct dtls_endpoint *ep, const uint8_t *data, size_t len, uint64
 		return -EPROTO;
 	if (ep->state == DTLS_CLOSED || len == 0 || len > DTLS_MAX_DGRAM)
 		return 0;
+	if (!dgram_acceptable(ep, data, len))
+		return 0;
 	rc = dtls_start(ep, now_ms);
 	if (rc != 0)
 		return rc;
-	/* OpenSSL reads the whole datagram into its record buffer at once;
-	 * whatever it left (nothing, unless it failed) must not prefix the
-	 * next one. */
+	/* One datagram at a time: OpenSSL drains the BIO before it asks for
+	 * more, but nothing it might leave may prefix the next datagram. */
 	(void)BIO_reset(ep->rbio);
 	if (BIO_write(ep->rbio, data, (int)len) != (int)len) {
 		ep_fail(ep, "DTLS: out of memory");
 		return -EPROTO;
 	}
 	ep_drive(ep);
-	(void)BIO_reset(ep->rbio);
 	return ep->state == DTLS_FAILED ? -EPROTO : 0;
 }
 

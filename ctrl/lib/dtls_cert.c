@@ -43,14 +43,16 @@
  */
 #define DTLS_SRTP_PROFILES "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80"
 
-/* ECDSA suites serve our certificate; the RSA ones let us be the client of a
- * peer with an RSA certificate.  AEAD first, CBC last for old peers. */
+/*
+ * ECDSA suites serve our certificate; the RSA ones let us be the client of a
+ * peer with an RSA certificate.  AEAD only: every WebRTC stack has AES-GCM,
+ * and OpenSSL 3.0 fails a DTLS association on any forged CBC record (it
+ * negotiates encrypt-then-MAC, whose MAC failure is fatal: openssl#24972).
+ */
 #define DTLS_CIPHERS                                                           \
 	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"         \
 	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:"           \
-	"ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305:"             \
-	"ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES128-SHA:"  \
-	"ECDHE-RSA-AES256-SHA"
+	"ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305"
 
 struct dtls_cert {
 	EVP_PKEY *key;

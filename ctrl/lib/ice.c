@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "ice.h"
@@ -36,6 +37,9 @@
 static const char ice_chars[64] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+_Static_assert(ICE_UFRAG_LEN >= 4 && ICE_PWD_LEN >= 22 && ICE_UFRAG_LEN <= ICE_PWD_LEN,
+	       "RFC 8839 5.4 lengths; random_ice_string's buffer");
+
 /* n random ice-chars and a NUL; 256 is a multiple of 64, so no bias. */
 static int random_ice_string(char *out, size_t n)
 {
@@ -46,6 +50,7 @@ static int random_ice_string(char *out, size_t n)
 	for (size_t i = 0; i < n; i++)
 		out[i] = ice_chars[rnd[i] & 63];
 	out[n] = '\0';
+	OPENSSL_cleanse(rnd, sizeof(rnd));
 	return 0;
 }
 
@@ -62,6 +67,7 @@ static int new_credentials(struct ice_lite *ice)
 		return -EIO;
 	memcpy(ice->ufrag, ufrag, sizeof(ufrag));
 	memcpy(ice->pwd, pwd, sizeof(pwd));
+	OPENSSL_cleanse(pwd, sizeof(pwd));
 	return 0;
 }
 

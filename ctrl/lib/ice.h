@@ -47,8 +47,11 @@ int ice_lite_init(struct ice_lite *ice);
  * MESSAGE-INTEGRITY (our pwd): success response with XOR-MAPPED-ADDRESS;
  * with USE-CANDIDATE the pair becomes the selected one (a new pair replaces
  * the old: the verdict says so).  Bad requests get 400 (malformed, missing
- * attributes) or 401 (bad integrity / unknown username), at most
- * ICE_ERRORS_PER_SEC per second; indications and responses are dropped.
+ * attributes) or 401 (bad integrity / unknown username); authenticated
+ * ones 420 (unknown comprehension-required attribute) or 487 (the peer
+ * claims the controlled role: a lite agent cannot switch); at most
+ * ICE_ERRORS_PER_SEC error responses per second; indications, responses,
+ * other methods and a wrong FINGERPRINT are dropped.
  * @return the verdict; out/out_len hold the response to send
  */
 enum ice_verdict ice_lite_input(struct ice_lite *ice, const uint8_t *pkt, size_t len,

@@ -1,9 +1,9 @@
 /*
  * sfu-client-ice.h — the test client's side of ICE and the UDP demux: it is
  * the controlling full agent facing an ICE-lite server (RFC 8445 2.5), so it
- * sends the connectivity checks and nominates (USE-CANDIDATE on every check,
- * RFC 8445 8.1.1 aggressive style, which a lite agent accepts), then keeps
- * sending checks for consent freshness (RFC 7675).  The STUN codec is
+ * sends the connectivity checks and nominates (USE-CANDIDATE on every check
+ * until one succeeds, which a lite agent accepts, RFC 8445 8.2.1), then keeps
+ * sending checks without it for consent freshness (RFC 7675).  The STUN codec is
  * ctrl/lib/stun.h (RFC 5389), the same one the server uses; what this file adds
  * is the agent's view: USERNAME "REMOTE:LOCAL" (RFC 8445 7.2.2), PRIORITY of a
  * peer-reflexive candidate (RFC 8445 5.1.2.1, 7.1.1), and the checks on a

@@ -227,8 +227,6 @@ static void sig_on_join(struct client *cl, const cJSON *data)
 	for (dir = 0; dir < CL_NDIR; dir++)
 		sig_request_one(cl, CL_M_CREATE, dir, "direction",
 				cJSON_CreateString(cl_dir_name[dir]));
-	if (cl->o.chat != NULL)
-		sig_request_one(cl, CL_M_CHAT, 0, "text", cJSON_CreateString(cl->o.chat));
 	if (cl->o.captions)
 		sig_request_one(cl, CL_M_CAPTIONS, 0, "enabled", cJSON_CreateTrue());
 }

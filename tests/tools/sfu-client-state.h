@@ -43,7 +43,7 @@
 
 struct cl_opts {
 	char url[512];
-	bool insecure, audio, video, wrong_fp, captions, timing, quiet;
+	bool insecure, audio, video, wrong_fp, captions, timing, quiet, vanish;
 	const char *room, *name, *bind_ip, *chat;
 	uint32_t duration_ms, vanish_ms;
 	int expect_producers; /* -1: not given */
@@ -164,7 +164,7 @@ struct client {
 	struct cl_out *out_head, *out_tail;
 	char *rx;
 	size_t rx_len, rx_cap;
-	bool timing_printed;
+	bool timing_printed, chat_sent;
 	/* notifications and events, for the summary */
 	uint64_t peers_joined, peers_left, producers_closed, consumers_closed;
 	uint64_t transports_closed, chat_rx, caption_rx, captions_changed, other_notes;

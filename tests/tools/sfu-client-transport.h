@@ -83,7 +83,12 @@ static void tr_send(struct cl_transport *t, const uint8_t *p, size_t len)
 		t->tx_fail++;
 }
 
-/* A connectivity check; a retransmission keeps the transaction id (RFC 5389 7.2.1). */
+/*
+ * A connectivity check; a retransmission keeps the transaction id (RFC 5389
+ * 7.2.1).  Until ICE succeeds every check nominates (USE-CANDIDATE: the lite
+ * server then selects the pair, RFC 8445 8.2.1); consent checks afterwards do
+ * not, as browsers send them (RFC 7675 5.1).
+ */
 static void tr_send_check(struct cl_transport *t, bool retransmit, uint64_t now)
 {
 	uint8_t buf[STUN_MSG_MAX];
@@ -91,9 +96,8 @@ static void tr_send_check(struct cl_transport *t, bool retransmit, uint64_t now)
 
 	if (!retransmit)
 		cl_random(t->tid, sizeof(t->tid));
-	/* Nominate on every check: the lite server then selects the pair (RFC 8445 8.2.1). */
 	n = ci_build_check(buf, sizeof(buf), t->tid, t->rufrag, t->lufrag, t->rpwd,
-			   t->tiebreaker, true);
+			   t->tiebreaker, t->ice == CL_ICE_CHECKING);
 	if (n < 0) {
 		t->tx_fail++;
 		return;
@@ -118,7 +122,9 @@ static void tr_dtls_fail(struct cl_transport *t, const char *why)
 		return;
 	t->dtls_failed = true;
 	t->srtp_ready = false;
-	cl_info(t->cl, "%s transport: DTLS failed: %s", cl_dir_name[t->dir], why);
+	/* After the summary (leaving), the server closing the session is expected. */
+	if (t->cl->phase < CL_LEAVING)
+		cl_info(t->cl, "%s transport: DTLS failed: %s", cl_dir_name[t->dir], why);
 }
 
 /* DTLS connected: SRTP sessions from the exported keys (RFC 5764 4.2). */
@@ -376,6 +382,12 @@ static void tr_tick(struct cl_transport *t, uint64_t now)
 	}
 	if (!t->dtls_connected && now - t->dtls_start_ms >= CL_DTLS_VERDICT_MS)
 		tr_dtls_fail(t, "no keys within 10 s");
+}
+
+/* Whether the transport reached a verdict: DTLS connected, or it failed or closed. */
+static bool tr_settled(const struct cl_transport *t)
+{
+	return t->dtls_connected || t->dtls_failed || t->ice == CL_ICE_FAILED || t->closed;
 }
 
 /* The transport's UDP socket, adopted into the lws loop (protocol "sfu-udp"). */

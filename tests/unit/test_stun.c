@@ -621,7 +621,7 @@ UT_TEST(attribute_lengths_and_padding)
 	put16(t.b + 22, 13);
 	UT_EQ(parse(&t, &m), -EINVAL);
 
-	/* Value fits but its padding does not: length 5 in a 4-byte slot. */
+	/* Length 5 in a 4-byte slot: value and padding overrun the message. */
 	t_begin(&t, STUN_BINDING_REQUEST, tid1);
 	t_attr(&t, 0x8022, "abcd", 4);
 	put16(t.b + 22, 5);
