@@ -32,6 +32,29 @@ static const char *peer_name(struct client *cl, const char *peer_id)
 	return peer_id != NULL && strcmp(peer_id, cl->peer_id) == 0 ? cl->o.name : "?";
 }
 
+/* One line per created transport: what its socket saw, for diagnosing a failed run. */
+static void print_transport(const struct cl_transport *t)
+{
+	static const char *const ice_name[] = {"idle", "checking", "connected", "failed"};
+
+	if (!t->created)
+		return;
+	fputs("transport dir=", stdout);
+	fputs(cl_dir_name[t->dir], stdout);
+	fputs(" id=", stdout);
+	put_clean(t->id, true);
+	printf(" ice=%s checks=%u stun_errors=%u stun_bad=%u dtls=%s profile=0x%04x"
+	       " rx_stun=%llu rx_dtls=%llu rx_rtp=%llu rx_rtcp=%llu rx_other=%llu"
+	       " rx_foreign=%llu unknown_ssrc=%llu rtcp_fail=%llu tx_fail=%llu closed=%d\n",
+	       ice_name[t->ice], t->checks_sent, t->stun_errors, t->stun_bad,
+	       t->dtls_failed ? "failed" : t->dtls_connected ? "connected" : "none", t->profile,
+	       (unsigned long long)t->rx_stun, (unsigned long long)t->rx_dtls,
+	       (unsigned long long)t->rx_rtp, (unsigned long long)t->rx_rtcp,
+	       (unsigned long long)t->rx_other, (unsigned long long)t->rx_foreign,
+	       (unsigned long long)t->rtp_unknown_ssrc, (unsigned long long)t->rtcp_fail,
+	       (unsigned long long)t->tx_fail, t->closed);
+}
+
 static void print_summary(struct client *cl, bool timeout)
 {
 	uint64_t ice = 0, connected = 0, dfail = 0, ifail = 0, mapped = 0, consent = 0, rtcp = 0;
@@ -74,6 +97,7 @@ static void print_summary(struct client *cl, bool timeout)
 		mapped += t->mapped_ok;
 		consent += t->consent_ok;
 		rtcp += t->rtcp_ok;
+		print_transport(t);
 	}
 	for (i = 0; i < 2; i++)
 		produced += cl->prod[i].ready;
@@ -84,7 +108,8 @@ static void print_summary(struct client *cl, bool timeout)
 	       " consumers=%llu consume_errors=%llu received_ok=%llu packets_ok=%llu"
 	       " peers_joined=%llu peers_left=%llu producers_closed=%llu consumers_closed=%llu"
 	       " transports_closed=%llu chat_received=%llu captions_received=%llu"
-	       " captions_changed=%llu consent_ok=%llu rtcp_received=%llu timeout=%d",
+	       " captions_changed=%llu other_notifications=%llu consent_ok=%llu"
+	       " rtcp_received=%llu timeout=%d",
 	       cl->joined, (unsigned long long)ice, (unsigned long long)connected,
 	       (unsigned long long)dfail, (unsigned long long)ifail, (unsigned long long)mapped,
 	       (unsigned long long)produced, (unsigned long long)cl->prod[0].sent,
@@ -94,7 +119,8 @@ static void print_summary(struct client *cl, bool timeout)
 	       (unsigned long long)cl->peers_left, (unsigned long long)cl->producers_closed,
 	       (unsigned long long)cl->consumers_closed, (unsigned long long)cl->transports_closed,
 	       (unsigned long long)cl->chat_rx, (unsigned long long)cl->caption_rx,
-	       (unsigned long long)cl->captions_changed, (unsigned long long)consent,
+	       (unsigned long long)cl->captions_changed, (unsigned long long)cl->other_notes,
+	       (unsigned long long)consent,
 	       (unsigned long long)rtcp, timeout);
 	if (cl->o.expect_producers >= 0)
 		printf(" expect_producers=%d expect_ok=%d", cl->o.expect_producers,

@@ -85,7 +85,7 @@ struct cl_transport {
 	uint16_t profile;
 	/* datagrams by RFC 7983 class, and failures */
 	uint64_t rx_stun, rx_dtls, rx_rtp, rx_rtcp, rx_other, rx_foreign;
-	uint64_t rtcp_ok, rtcp_fail, rtp_unknown_ssrc, rtp_fail, tx_fail;
+	uint64_t rtcp_ok, rtcp_fail, rtp_unknown_ssrc, tx_fail;
 };
 
 /* One of our producers. */
