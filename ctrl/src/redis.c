@@ -31,6 +31,9 @@
 #define HEARTBEAT_MS 5000
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 30000
+/* hiredis 0.14's libuv adapter drops poll errors, so a refused or
+ * black-holed connect never calls back: we time connects out ourselves. */
+#define CONNECT_TIMEOUT_MS 2000
 
 enum conn_state { R_IDLE, R_RESOLVING, R_CONNECTING, R_READY };
 
@@ -42,7 +45,7 @@ static struct {
 	enum conn_state state;
 	redisAsyncContext *cmd, *sub;
 	bool cmd_up, sub_up;
-	uv_timer_t retry, beat;
+	uv_timer_t retry, beat, watchdog;
 	uv_getaddrinfo_t gai;
 	uint64_t backoff_ms;
 	uint64_t connects, disconnects, published, received;
@@ -155,6 +158,7 @@ static void ready(void)
 		return;
 	rd.state = R_READY;
 	rd.backoff_ms = 0;
+	uv_timer_stop(&rd.watchdog);
 	rd.connects++;
 	fprintf(stderr, "sfu-ctrl: redis %s:%u connected; restoring %u rooms\n", rd.ip, rd.port,
 		ctrl.n_rooms);
@@ -201,6 +205,8 @@ static void on_connect(const redisAsyncContext *c, int status)
 static void on_disconnect(const redisAsyncContext *c, int status)
 {
 	(void)status;
+	if (!rd.enabled)
+		return; /* redis_stop() */
 	if (c == rd.cmd)
 		rd.cmd = NULL;
 	else if (c == rd.sub)
@@ -226,6 +232,13 @@ static redisAsyncContext *open_ctx(void)
 	return c;
 }
 
+static void on_watchdog(uv_timer_t *t)
+{
+	(void)t;
+	if (rd.state != R_READY)
+		lost();
+}
+
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
 	(void)req;
@@ -238,6 +251,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 	inet_ntop(AF_INET, &((struct sockaddr_in *)res->ai_addr)->sin_addr, rd.ip, sizeof(rd.ip));
 	uv_freeaddrinfo(res);
 	rd.state = R_CONNECTING;
+	uv_timer_start(&rd.watchdog, on_watchdog, CONNECT_TIMEOUT_MS, 0);
 	rd.cmd = open_ctx();
 	rd.sub = open_ctx();
 	if (rd.cmd == NULL || rd.sub == NULL)
@@ -268,6 +282,7 @@ int redis_start(void)
 	rd.enabled = true;
 	uv_timer_init(ctrl.loop, &rd.retry);
 	uv_timer_init(ctrl.loop, &rd.beat);
+	uv_timer_init(ctrl.loop, &rd.watchdog);
 	uv_timer_start(&rd.beat, heartbeat, HEARTBEAT_MS, HEARTBEAT_MS);
 	connect_now();
 	return 0;
@@ -287,13 +302,19 @@ void redis_stop(void)
 	rd.enabled = false;
 	uv_timer_stop(&rd.retry);
 	uv_timer_stop(&rd.beat);
+	uv_timer_stop(&rd.watchdog);
+	uv_close((uv_handle_t *)&rd.watchdog, closed_cb);
 	uv_close((uv_handle_t *)&rd.retry, closed_cb);
 	uv_close((uv_handle_t *)&rd.beat, closed_cb);
-	if (rd.cmd != NULL)
-		redisAsyncDisconnect(rd.cmd);
-	if (rd.sub != NULL)
-		redisAsyncDisconnect(rd.sub);
-	rd.cmd = rd.sub = NULL;
+	{
+		redisAsyncContext *c = rd.cmd, *sb = rd.sub;
+
+		rd.cmd = rd.sub = NULL;
+		if (c != NULL)
+			redisAsyncDisconnect(c);
+		if (sb != NULL)
+			redisAsyncDisconnect(sb);
+	}
 }
 
 void redis_room_active(const struct ctrl_room *r)
