@@ -16,7 +16,7 @@
 
 BUILD  ?= build
 CC     ?= gcc
-PKGS   := libdpdk libsrtp2 openssl libwebsockets libcjson hiredis libuv
+PKGS   := libdpdk libsrtp2 openssl libwebsockets libcjson hiredis libuv opus libcurl pocketsphinx sphinxbase
 SAN    ?= 0
 
 ifeq ($(SAN),1)
@@ -31,13 +31,15 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wno-missing-field-initializers \
            -D_GNU_SOURCE -MMD -MP $(SANFLAGS) \
-           -Idataplane/include -Idataplane/lib -Ictrl/lib $(PKG_CFLAGS)
+           -Idataplane/include -Idataplane/lib -Ictrl/lib -Itap/lib $(PKG_CFLAGS)
 LDFLAGS += $(SANFLAGS)
 LDLIBS  += $(PKG_LIBS) -lm -lpthread
 
-LIB_SRCS   := $(wildcard dataplane/lib/*.c) $(wildcard ctrl/lib/*.c)
+LIB_SRCS   := $(wildcard dataplane/lib/*.c) $(wildcard ctrl/lib/*.c) $(wildcard tap/lib/*.c)
 DP_SRCS    := $(wildcard dataplane/src/*.c)
 CTRL_SRCS  := $(wildcard ctrl/src/*.c)
+TAP_SRCS   := $(wildcard tap/src/*.c)
+STTD_SRCS  := $(wildcard tap/sttd/*.c)
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 TOOL_SRCS  := $(wildcard tests/tools/*.c)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
@@ -47,12 +49,15 @@ LIB     := $(BUILD)/libsfu.a
 DP_BIN  := $(BUILD)/sfu-dataplane
 DPCTL   := $(BUILD)/sfu-dpctl
 CTRL_BIN := $(BUILD)/sfu-ctrl
+TAP_BIN  := $(BUILD)/sfu-tap
+STTD_BIN := $(BUILD)/sfu-sttd
 UNITS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOLS   := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/%)
 FUZZERS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 BENCHES := $(BENCH_SRCS:perf/%.c=$(BUILD)/perf/%)
 
-BINS := $(DP_BIN) $(DPCTL) $(if $(CTRL_SRCS),$(CTRL_BIN))
+BINS := $(DP_BIN) $(DPCTL) $(if $(CTRL_SRCS),$(CTRL_BIN)) $(if $(TAP_SRCS),$(TAP_BIN)) \
+        $(if $(STTD_SRCS),$(STTD_BIN))
 
 .PHONY: all deps-ok check-build test run bench clean install-deps
 .DEFAULT_GOAL := all
@@ -79,6 +84,12 @@ $(DPCTL): $(BUILD)/dataplane/tools/dpctl.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(CTRL_BIN): $(CTRL_SRCS:%.c=$(BUILD)/%.o) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(TAP_BIN): $(TAP_SRCS:%.c=$(BUILD)/%.o) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(STTD_BIN): $(STTD_SRCS:%.c=$(BUILD)/%.o) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)

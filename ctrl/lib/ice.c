@@ -99,8 +99,10 @@ int ice_lite_restart(struct ice_lite *ice)
 bool ice_lite_expired(const struct ice_lite *ice, uint64_t now_ms)
 {
 	/* RFC 7675 5.1: consent lapses consent_ms after the last valid check. */
+	uint32_t lifetime = ice->consent_ms ? ice->consent_ms : ICE_CONSENT_MS;
+
 	return ice->nominated && now_ms >= ice->last_valid_ms &&
-	       now_ms - ice->last_valid_ms >= ICE_CONSENT_MS;
+	       now_ms - ice->last_valid_ms >= lifetime;
 }
 
 static bool same_tuple(const struct sfu_5tuple *a, const struct sfu_5tuple *b)

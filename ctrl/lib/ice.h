@@ -30,6 +30,7 @@ struct ice_lite {
 	uint64_t err_window_ms;     /* error-response rate limit */
 	unsigned int err_in_window;
 	uint64_t checks, bad_checks; /* counters */
+	uint32_t consent_ms;        /* consent lifetime; 0 = ICE_CONSENT_MS */
 };
 
 enum ice_verdict {

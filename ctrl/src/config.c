@@ -67,6 +67,7 @@ static int read_cfg(struct ctrl_config *c, const struct sfu_config *cfg, char *e
 	U32(c->max_msg_bytes, "max_message_bytes", 65536, 1024, 1 << 24);
 	U32(c->msgs_per_sec, "messages_per_second", 50, 1, 100000);
 	U32(c->drain_ms, "drain_ms", 5000, 0, 600000);
+	U32(c->ice_consent_ms, "ice_consent_ms", 30000, 1000, 600000);
 	if (ret == 0)
 		ret = sfu_config_ipv4(cfg, "dataplane", "announced_ip", 0, &c->announced_ip, err,
 				      errlen);

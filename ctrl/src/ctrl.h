@@ -52,6 +52,7 @@ struct ctrl_config {
 	uint32_t max_msg_bytes;
 	uint32_t msgs_per_sec;
 	uint32_t drain_ms;
+	uint32_t ice_consent_ms;  /* RFC 7675 consent lifetime */
 	bool captions_enabled;
 };
 

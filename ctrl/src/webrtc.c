@@ -68,6 +68,7 @@ struct ctrl_transport *webrtc_transport_new(struct ctrl_peer *peer, enum ctrl_di
 		free(t);
 		return NULL;
 	}
+	t->ice.consent_ms = ctrl.cfg.ice_consent_ms;
 	m = dpc_msg(SFU_MSG_TRANSPORT_ADD);
 	if (m != NULL) {
 		m->u.transport_add.room = peer->room->dp_room;

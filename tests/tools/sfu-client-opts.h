@@ -37,6 +37,9 @@ static const char usage_text[] =
 	"                      fingerprint, so the server must fail its handshake; the run\n"
 	"                      ends once that is known and recv is connected (or failed),\n"
 	"                      at the latest 12 s (or S) after joining; no media is sent\n"
+	"  --stop-consent-after S  stop ICE consent checks S seconds after ICE succeeded\n"
+	"                      (the WebSocket stays open): the server must close the\n"
+	"                      transports once consent lapses (transports_closed=)\n"
 	"  --vanish-after S    _exit(0) S seconds after connecting, leaving nothing behind\n"
 	"                      (a crashed browser)\n"
 	"  --chat TEXT         send a chat message after joining (with --expect-producers:\n"
@@ -104,6 +107,7 @@ static void parse_opts(struct cl_opts *o, int argc, char **argv)
 		{"bind-ip", 1, NULL, 'b'}, {"wrong-fingerprint", 0, NULL, 'w'},
 		{"vanish-after", 1, NULL, 'x'}, {"chat", 1, NULL, 'c'}, {"captions", 0, NULL, 'C'},
 		{"timing", 0, NULL, 't'}, {"quiet", 0, NULL, 'q'}, {"help", 0, NULL, 'h'},
+		{"stop-consent-after", 1, NULL, 'S'},
 		{NULL, 0, NULL, 0},
 	};
 	struct in_addr ia;
@@ -146,6 +150,9 @@ static void parse_opts(struct cl_opts *o, int argc, char **argv)
 		case 'x':
 			o->vanish_ms = opt_ms("--vanish-after: '%s' is not 0..3600 seconds", optarg);
 			o->vanish = true;
+			break;
+		case 'S':
+			o->stop_consent_ms = opt_ms("--stop-consent-after: '%s' is not 0..3600 seconds", optarg);
 			break;
 		case 'c': o->chat = optarg; break;
 		case 'C': o->captions = true; break;

@@ -46,6 +46,7 @@ struct cl_opts {
 	bool insecure, audio, video, wrong_fp, captions, timing, quiet, vanish;
 	const char *room, *name, *bind_ip, *chat;
 	uint32_t duration_ms, vanish_ms;
+	uint32_t stop_consent_ms;  /* 0: never; else stop consent checks this long after ICE */
 	int expect_producers; /* -1: not given */
 };
 

@@ -368,7 +368,8 @@ static void tr_tick(struct cl_transport *t, uint64_t now)
 		} else if (now - t->check_sent_ms >= CL_ICE_RETRANSMIT_MS) {
 			tr_send_check(t, true, now);
 		}
-	} else if (t->ice == CL_ICE_CONNECTED && now >= t->next_consent_ms) {
+	} else if (t->ice == CL_ICE_CONNECTED && now >= t->next_consent_ms &&
+		   !(t->cl->o.stop_consent_ms && now - t->ice_done_ms >= t->cl->o.stop_consent_ms)) {
 		tr_send_check(t, false, now);
 		t->next_consent_ms = now + CL_CONSENT_MS;
 	}
