@@ -236,6 +236,9 @@ void redis_room_inactive(const struct ctrl_room *r);
 void redis_publish(const struct ctrl_room *r, const char *type, const cJSON *data);
 void redis_stats(cJSON *o);
 
+/* admin.c: POST /admin (plain transports); returns the JSON reply (malloc'd) */
+char *admin_handle(const char *body, size_t len);
+
 /* http.c */
 extern const struct lws_protocols http_protocol;
 

@@ -24,6 +24,9 @@
 struct http_session {
 	char *body;
 	size_t len, sent;
+	char *req;            /* admin request body */
+	size_t req_len;
+	bool req_too_big;
 	const char *type;
 	unsigned int status;
 };
@@ -177,13 +180,20 @@ static char *stats_json(void)
 	return out;
 }
 
+/* A bodiless error response that also works on HTTP/2 streams. */
+static int http_status(struct lws *wsi, unsigned int code)
+{
+	if (lws_return_http_status(wsi, code, NULL))
+		return -1;
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
 static int respond(struct lws *wsi, struct http_session *s)
 {
 	unsigned char hdr[LWS_PRE + 1024], *p = hdr + LWS_PRE, *end = hdr + sizeof(hdr);
 
 	if (s->body == NULL) {
-		lws_return_http_status(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR, NULL);
-		return -1;
+		return http_status(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR);
 	}
 	if (lws_add_http_common_headers(wsi, s->status, s->type, s->len, &p, end) ||
 	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
@@ -192,6 +202,23 @@ static int respond(struct lws *wsi, struct http_session *s)
 		return -1;
 	lws_callback_on_writable(wsi);
 	return 0;
+}
+
+#define ADMIN_MAX_BODY 65536
+
+
+/* Admin requests: from loopback, or with the configured bearer token. */
+static bool admin_allowed(struct lws *wsi)
+{
+	char peer[64] = "", auth[256];
+
+	if (ctrl.cfg.admin_token[0] != '\0' &&
+	    lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION) > 7 &&
+	    strncmp(auth, "Bearer ", 7) == 0 && strcmp(auth + 7, ctrl.cfg.admin_token) == 0)
+		return true;
+	lws_get_peer_simple(wsi, peer, sizeof(peer));
+	return strcmp(peer, "127.0.0.1") == 0 || strcmp(peer, "::1") == 0 ||
+	       strcmp(peer, "::ffff:127.0.0.1") == 0;
 }
 
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -205,7 +232,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		char uri[64];
 
 		/* The mount strips its prefix; the full URI is the path asked for. */
-		if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) > 0)
+		if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) > 0 ||
+		    lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_POST_URI) > 0)
 			path = uri;
 		s->status = HTTP_STATUS_OK;
 		if (strcmp(path, "/health") == 0) {
@@ -219,14 +247,53 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		} else if (strcmp(path, "/stats") == 0) {
 			s->body = stats_json();
 			s->type = "application/json";
+		} else if (strcmp(path, "/admin") == 0) {
+			if (!admin_allowed(wsi)) {
+				return http_status(wsi, HTTP_STATUS_FORBIDDEN);
+			}
+			if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) <= 0) {
+				return http_status(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED);
+			}
+			s->req = NULL;
+			s->req_len = 0;
+			s->req_too_big = false;
+			return 0; /* the body follows */
 		} else {
-			lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL);
-			return -1;
+			return http_status(wsi, HTTP_STATUS_NOT_FOUND);
 		}
 		s->len = s->body ? strlen(s->body) : 0;
 		s->sent = 0;
 		return respond(wsi, s);
 	}
+	case LWS_CALLBACK_HTTP_BODY: {
+		char *n;
+
+		if (s->req_too_big || s->req_len + len > ADMIN_MAX_BODY) {
+			s->req_too_big = true;
+			return 0;
+		}
+		n = realloc(s->req, s->req_len + len + 1);
+		if (n == NULL)
+			return -1;
+		s->req = n;
+		memcpy(s->req + s->req_len, in, len);
+		s->req_len += len;
+		return 0;
+	}
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (s->req_too_big) {
+			free(s->req);
+			s->req = NULL;
+			return http_status(wsi, HTTP_STATUS_REQ_ENTITY_TOO_LARGE);
+		}
+		s->body = admin_handle(s->req ? s->req : "", s->req_len);
+		free(s->req);
+		s->req = NULL;
+		s->type = "application/json";
+		s->status = HTTP_STATUS_OK;
+		s->len = s->body ? strlen(s->body) : 0;
+		s->sent = 0;
+		return respond(wsi, s);
 	case LWS_CALLBACK_HTTP_WRITEABLE: {
 		unsigned char buf[LWS_PRE + 8192];
 		size_t n;
@@ -253,7 +320,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_CLOSED_HTTP:
 		if (s != NULL) {
 			free(s->body);
+			free(s->req);
 			s->body = NULL;
+			s->req = NULL;
 		}
 		return 0;
 	default:

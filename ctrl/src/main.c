@@ -114,25 +114,25 @@ static const struct lws_protocol_vhost_options mime_js = {
 	NULL, NULL, ".mjs", "text/javascript",
 };
 
-static struct lws_http_mount mounts[4];
+static struct lws_http_mount mounts[5];
 
 static void setup_mounts(void)
 {
-	static const char *const dyn[] = { "/health", "/metrics", "/stats" };
+	static const char *const dyn[] = { "/health", "/metrics", "/stats", "/admin" };
 
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		mounts[i].mount_next = &mounts[i + 1];
 		mounts[i].mountpoint = dyn[i];
 		mounts[i].mountpoint_len = (unsigned char)strlen(dyn[i]);
 		mounts[i].origin = "http";
 		mounts[i].origin_protocol = LWSMPRO_CALLBACK;
 	}
-	mounts[3].mountpoint = "/";
-	mounts[3].mountpoint_len = 1;
-	mounts[3].origin = ctrl.cfg.web_root;
-	mounts[3].def = "index.html";
-	mounts[3].origin_protocol = LWSMPRO_FILE;
-	mounts[3].extra_mimetypes = &mime_js;
+	mounts[4].mountpoint = "/";
+	mounts[4].mountpoint_len = 1;
+	mounts[4].origin = ctrl.cfg.web_root;
+	mounts[4].def = "index.html";
+	mounts[4].origin_protocol = LWSMPRO_FILE;
+	mounts[4].extra_mimetypes = &mime_js;
 }
 
 static int make_vhost(const char *name, uint16_t port, const char *iface, bool tls)
