@@ -180,21 +180,31 @@ static char *stats_json(void)
 	return out;
 }
 
-/* A bodiless error response that also works on HTTP/2 streams. */
-static int http_status(struct lws *wsi, unsigned int code)
+static int respond(struct lws *wsi, struct http_session *s);
+
+/* An error as a small JSON body through the normal response path (clean on
+ * HTTP/1.1 and HTTP/2 alike). */
+static int http_status(struct lws *wsi, struct http_session *s, unsigned int code,
+		       const char *msg)
 {
-	if (lws_return_http_status(wsi, code, NULL))
-		return -1;
-	return lws_http_transaction_completed(wsi) ? -1 : 0;
+	char buf[128];
+
+	snprintf(buf, sizeof(buf), "{\"error\":\"%s\"}", msg);
+	free(s->body);
+	s->body = strdup(buf);
+	s->type = "application/json";
+	s->status = code;
+	s->len = s->body ? strlen(s->body) : 0;
+	s->sent = 0;
+	return respond(wsi, s);
 }
 
 static int respond(struct lws *wsi, struct http_session *s)
 {
 	unsigned char hdr[LWS_PRE + 1024], *p = hdr + LWS_PRE, *end = hdr + sizeof(hdr);
 
-	if (s->body == NULL) {
-		return http_status(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR);
-	}
+	if (s->body == NULL)
+		return -1;
 	if (lws_add_http_common_headers(wsi, s->status, s->type, s->len, &p, end) ||
 	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
 					 (unsigned char *)"no-store", 8, &p, end) ||
@@ -249,17 +259,17 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			s->type = "application/json";
 		} else if (strcmp(path, "/admin") == 0) {
 			if (!admin_allowed(wsi)) {
-				return http_status(wsi, HTTP_STATUS_FORBIDDEN);
+				return http_status(wsi, s, HTTP_STATUS_FORBIDDEN, "forbidden");
 			}
 			if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) <= 0) {
-				return http_status(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED);
+				return http_status(wsi, s, HTTP_STATUS_METHOD_NOT_ALLOWED, "POST only");
 			}
 			s->req = NULL;
 			s->req_len = 0;
 			s->req_too_big = false;
 			return 0; /* the body follows */
 		} else {
-			return http_status(wsi, HTTP_STATUS_NOT_FOUND);
+			return http_status(wsi, s, HTTP_STATUS_NOT_FOUND, "not found");
 		}
 		s->len = s->body ? strlen(s->body) : 0;
 		s->sent = 0;
@@ -284,7 +294,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		if (s->req_too_big) {
 			free(s->req);
 			s->req = NULL;
-			return http_status(wsi, HTTP_STATUS_REQ_ENTITY_TOO_LARGE);
+			return http_status(wsi, s, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, "body too large");
 		}
 		s->body = admin_handle(s->req ? s->req : "", s->req_len);
 		free(s->req);
