@@ -61,6 +61,7 @@ static int read_cfg(struct ctrl_config *c, const struct sfu_config *cfg, char *e
 	STR(c->web_root, "ctrl", "web_root", "ctrl/web/dist");
 	STR(c->redis_host, "ctrl", "redis_host", "");
 	U32(c->redis_port, "redis_port", 6379, 1, 65535);
+	U32(c->redis_retry_max_ms, "redis_retry_max_ms", 30000, 500, 600000);
 	STR(c->redis_password, "ctrl", "redis_password", "");
 	STR(c->admin_token, "ctrl", "admin_token", "");
 	U32(c->max_peers_per_room, "max_peers_per_room", 50, 1, 10000);

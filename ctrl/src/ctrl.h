@@ -44,6 +44,7 @@ struct ctrl_config {
 	char web_root[256];
 	char redis_host[128];
 	uint16_t redis_port;
+	uint32_t redis_retry_max_ms;
 	char redis_password[128];
 	char node_id[64];
 	char admin_token[128];    /* "" = admin API on loopback only */

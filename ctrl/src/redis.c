@@ -10,7 +10,8 @@
  *                             peers on other nodes, delivered to ours
  *
  * Redis down: calls go on (Redis is never in the media or signaling path);
- * we reconnect with exponential backoff (0.5 s .. 30 s) and, once connected,
+ * we reconnect with exponential backoff (0.5 s .. ctrl.redis_retry_max_ms,
+ * default 30 s) and, once connected,
  * write the state back (node, rooms) and subscribe again.
  *
  * Threading: ctrl's event loop.
@@ -21,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <uv.h>
@@ -30,9 +30,7 @@
 
 #define HEARTBEAT_MS 5000
 #define BACKOFF_MIN_MS 500
-#define BACKOFF_MAX_MS 30000
-/* hiredis 0.14's libuv adapter drops poll errors, so a refused or
- * black-holed connect never calls back: we time connects out ourselves. */
+/* A black-holed connect never completes: we time connects out ourselves. */
 #define CONNECT_TIMEOUT_MS 2000
 
 enum conn_state { R_IDLE, R_RESOLVING, R_CONNECTING, R_READY };
@@ -53,6 +51,78 @@ static struct {
 
 static void connect_now(void);
 
+/*
+ * hiredis <-> libuv.  Written here rather than using hiredis 0.14's
+ * adapters/libuv.h, which ignores poll errors: a refused connect then never
+ * reports and the poll handle spins on the error.  Here an error event is
+ * handed to hiredis, which reads the socket error and calls back.
+ */
+struct uv_redis {
+	redisAsyncContext *ac;
+	uv_poll_t poll;
+	int events;
+};
+
+static void uvr_event(uv_poll_t *h, int status, int events)
+{
+	struct uv_redis *u = h->data;
+
+	if (status < 0) {
+		/* Let hiredis see the error: a pending connect learns it on write. */
+		events = (u->ac->c.flags & REDIS_CONNECTED) ? UV_READABLE : UV_WRITABLE;
+	}
+	if (u->ac != NULL && (events & UV_READABLE))
+		redisAsyncHandleRead(u->ac);
+	if (u->ac != NULL && (events & UV_WRITABLE))
+		redisAsyncHandleWrite(u->ac);
+}
+
+static void uvr_update(struct uv_redis *u, int add, int del)
+{
+	u->events = (u->events | add) & ~del;
+	if (u->events)
+		uv_poll_start(&u->poll, u->events, uvr_event);
+	else
+		uv_poll_stop(&u->poll);
+}
+
+static void uvr_add_read(void *d) { uvr_update(d, UV_READABLE, 0); }
+static void uvr_del_read(void *d) { uvr_update(d, 0, UV_READABLE); }
+static void uvr_add_write(void *d) { uvr_update(d, UV_WRITABLE, 0); }
+static void uvr_del_write(void *d) { uvr_update(d, 0, UV_WRITABLE); }
+
+static void uvr_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void uvr_cleanup(void *d)
+{
+	struct uv_redis *u = d;
+
+	u->ac = NULL; /* hiredis frees the context right after */
+	uv_close((uv_handle_t *)&u->poll, uvr_closed);
+}
+
+static int uvr_attach(redisAsyncContext *ac, uv_loop_t *loop)
+{
+	struct uv_redis *u = calloc(1, sizeof(*u));
+
+	if (u == NULL || uv_poll_init(loop, &u->poll, ac->c.fd) != 0) {
+		free(u);
+		return -1;
+	}
+	u->ac = ac;
+	u->poll.data = u;
+	ac->ev.data = u;
+	ac->ev.addRead = uvr_add_read;
+	ac->ev.delRead = uvr_del_read;
+	ac->ev.addWrite = uvr_add_write;
+	ac->ev.delWrite = uvr_del_write;
+	ac->ev.cleanup = uvr_cleanup;
+	return 0;
+}
+
 bool redis_connected(void)
 {
 	return rd.state == R_READY;
@@ -61,8 +131,8 @@ bool redis_connected(void)
 static void schedule_retry(void)
 {
 	rd.backoff_ms = rd.backoff_ms ? rd.backoff_ms * 2 : BACKOFF_MIN_MS;
-	if (rd.backoff_ms > BACKOFF_MAX_MS)
-		rd.backoff_ms = BACKOFF_MAX_MS;
+	if (rd.backoff_ms > ctrl.cfg.redis_retry_max_ms)
+		rd.backoff_ms = ctrl.cfg.redis_retry_max_ms;
 	rd.state = R_IDLE;
 	uv_timer_start(&rd.retry, (uv_timer_cb)connect_now, rd.backoff_ms, 0);
 }
@@ -213,7 +283,8 @@ static void on_disconnect(const redisAsyncContext *c, int status)
 		rd.sub = NULL;
 	else
 		return; /* one we let go of in lost() */
-	fprintf(stderr, "sfu-ctrl: redis connection lost; calls go on, reconnecting\n");
+	fprintf(stderr, "sfu-ctrl: redis connection lost (%s); calls go on, reconnecting\n",
+		c->errstr[0] ? c->errstr : "closed");
 	lost();
 }
 
@@ -226,7 +297,10 @@ static redisAsyncContext *open_ctx(void)
 			redisAsyncFree(c);
 		return NULL;
 	}
-	redisLibuvAttach(c, ctrl.loop);
+	if (uvr_attach(c, ctrl.loop) < 0) {
+		redisAsyncFree(c);
+		return NULL;
+	}
 	redisAsyncSetConnectCallback(c, on_connect);
 	redisAsyncSetDisconnectCallback(c, on_disconnect);
 	return c;

@@ -22,8 +22,8 @@
  * start times still say where the audio sits in media time).
  *
  * Bounds: all memory is allocated in tap_opus_stream_new(), nothing after; one
- * packet makes at most max_gap_ms + 120 ms of output and at most 200 ms of
- * PLC decoding (silence past that), whatever its header says.
+ * packet makes at most max_gap_ms + 120 ms of output, and its gap at most
+ * 200 ms of PLC decoding (silence past that), whatever its header says.
  *
  * Threading: a stream is used by one thread at a time (the tap worker that
  * owns the producer); separate streams are independent.  The chunk callback

@@ -38,7 +38,8 @@ redis_start() {
 }
 rcli() { nt_exec $P ctrl redis-cli -p $REDIS_PORT "$@" 2>/dev/null; }
 redis_start redis1
-sfu_ctrl_start $P -s ctrl.redis_host=127.0.0.1:$REDIS_PORT -s ctrl.node_id=node-a
+sfu_ctrl_start $P -s ctrl.redis_host=127.0.0.1:$REDIS_PORT -s ctrl.node_id=node-a \
+	-s ctrl.redis_retry_max_ms=1000
 t_wait_for "ctrl registered its node in Redis" 5 sh -c \
 	"ip netns exec $P-ctrl redis-cli -p $REDIS_PORT exists sfu:node:node-a | grep -q 1"
 
@@ -54,6 +55,8 @@ field() { grep "^$2" "$LOGDIR/$1.log" | grep -o "\b$3=[^ ]*" | head -n 1 | cut -
 finished() { t_stop "$1" 0; }
 
 # --- two clients in one room, media both ways, Redis killed and restarted
+# What this node publishes for the others (bounded: 4 s).
+t_bg sub nt_exec $P ctrl timeout 4 redis-cli -p $REDIS_PORT subscribe sfu:room:call:events
 client alice alice --room call --audio --video --duration 9 --expect-producers 2 --chat hello-from-alice
 client bob bob --room call --audio --video --duration 9 --expect-producers 2
 t_wait_for "the room is registered in Redis" 6 sh -c \
@@ -66,9 +69,13 @@ t_check "the call goes on without Redis: ctrl healthy" sh -c \
 	"ip netns exec $P-ctrl curl -s http://127.0.0.1:8080/health | grep -q '\"status\":\"healthy\"'"
 redis_start redis2
 t_check "the new Redis starts empty" sh -c "ip netns exec $P-ctrl redis-cli -p $REDIS_PORT dbsize | grep -qx '[0-9]*'"
-t_wait_for "Redis restarted (empty): ctrl writes the room back" 8 sh -c \
+t_wait_for "Redis restarted (empty): ctrl writes the room back" 4 sh -c \
 	"ip netns exec $P-ctrl redis-cli -p $REDIS_PORT get sfu:room:call | grep -q node-a"
 t_check "and its node" sh -c "ip netns exec $P-ctrl redis-cli -p $REDIS_PORT exists sfu:node:node-a | grep -q 1"
+# Another node's peer chats in the room (published as node-b would): both
+# of ours get it, which also shows ctrl subscribed again after the restart.
+sleep 0.5
+t_check "a chat from a peer on another node is published" sh -c "ip netns exec $P-ctrl redis-cli -p $REDIS_PORT publish sfu:room:call:events '{\"node\":\"node-b\",\"type\":\"chat\",\"data\":{\"peerId\":\"remote\",\"displayName\":\"zed\",\"text\":\"from-node-b\",\"ts\":1}}' | tee $LOGDIR/pub.out | grep -qx 1"
 t_check "alice finished" finished alice
 t_check "bob finished" finished bob
 for who in alice bob; do
@@ -88,6 +95,9 @@ for who in alice bob; do
 	done
 done
 t_check "bob got alice's chat" grep -q "^chat from=alice text=hello-from-alice" "$LOGDIR/bob.log"
+t_check "alice got the other node's chat" grep -q "^chat from=zed text=from-node-b" "$LOGDIR/alice.log"
+t_check "bob got the other node's chat" grep -q "^chat from=zed text=from-node-b" "$LOGDIR/bob.log"
+t_check "alice's chat went out on the room channel for other nodes" grep -q 'hello-from-alice' "$LOGDIR/sub.log"
 t_wait_for "both left: no transports in the data plane" 5 sh -c \
 	"[ \$($BUILD/sfu-dpctl -p $(sfu_prefix $P) stats | awk '\$1==\"transports\"{print \$2}') = 0 ]"
 
