@@ -163,6 +163,7 @@ struct ctrl_state {
 	uint64_t stun_in, stun_unknown, dtls_in, dtls_failed, transports_connected;
 	uint64_t ice_consent_expired;
 	uint64_t dp_errors;
+	uint64_t captions, captions_orphaned;
 };
 
 extern struct ctrl_state ctrl;
@@ -208,6 +209,7 @@ void room_broadcast(struct ctrl_room *r, const struct ctrl_peer *except, const c
 void room_producer_close(struct ctrl_producer *pr, bool notify_owner);
 void room_consumer_close(struct ctrl_consumer *c, bool notify);
 void room_transport_closed(struct ctrl_transport *t);
+void room_caption(const struct sfu_msg_caption *c);
 
 /* caps.c */
 cJSON *caps_router(void);

@@ -24,6 +24,7 @@
 #define CTRL_LCORE_ID 100
 
 static struct sfu_msg *backlog[BACKLOG];
+static struct rte_ring *captions; /* sfu-tap -> ctrl */
 static unsigned int bl_head, bl_tail;
 
 static void queue_event(struct sfu_msg *m, void *arg)
@@ -46,6 +47,7 @@ int dpc_open(void)
 	if (ctrl.dp == NULL)
 		return -errno;
 	ctrl.sh = sfu_client_shared(ctrl.dp);
+	captions = sfu_ring(SFU_RING_CAPTIONS);
 	return 0;
 }
 
@@ -140,4 +142,14 @@ void dpc_poll(void)
 	/* Bounded per call so the loop stays responsive under a flood. */
 	while (n++ < 256 && (m = sfu_client_recv(ctrl.dp)) != NULL)
 		handle(m);
+	for (n = 0; captions != NULL && n < 64; n++) {
+		void *obj;
+
+		if (rte_ring_dequeue(captions, &obj) != 0)
+			break;
+		m = obj;
+		if (m->type == SFU_MSG_CAPTION)
+			room_caption(&m->u.caption);
+		sfu_msg_free(m);
+	}
 }

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include <libwebsockets.h>
+#include <rte_memzone.h>
 
 #include "ctrl.h"
 #include "sfu_attach.h"
@@ -60,6 +61,14 @@ static void tprintf(struct text *t, const char *fmt, ...)
 	}
 }
 
+/* sfu-tap's counters, when a tap has run. */
+static const struct sfu_tap_stats *tap_stats(void)
+{
+	const struct rte_memzone *mz = rte_memzone_lookup(SFU_TAP_MZ);
+
+	return mz ? mz->addr : NULL;
+}
+
 static bool dataplane_up(void)
 {
 	return ctrl.sh != NULL && __atomic_load_n(&ctrl.sh->magic, __ATOMIC_ACQUIRE) == SFU_SHARED_MAGIC;
@@ -84,13 +93,55 @@ static char *health_json(void)
 	cJSON_AddNumberToObject(r, "totalRooms", ctrl.n_rooms);
 	cJSON_AddNumberToObject(r, "totalPeers", ctrl.n_peers);
 	a = cJSON_AddObjectToObject(h, "audioStreaming");
-	cJSON_AddNumberToObject(a, "activeStreams", 0);
-	cJSON_AddBoolToObject(a, "enabled", ctrl.cfg.captions_enabled);
+	{
+		const struct sfu_tap_stats *tst = tap_stats();
+
+		cJSON_AddNumberToObject(a, "activeStreams", tst ? (double)tst->active_streams : 0);
+		cJSON_AddBoolToObject(a, "enabled", ctrl.cfg.captions_enabled);
+		cJSON_AddBoolToObject(a, "tapRunning", tst != NULL && tst->pid != 0);
+		cJSON_AddBoolToObject(a, "sttUp", tst != NULL && tst->stt_up);
+	}
 	cJSON_AddBoolToObject(h, "draining", ctrl.draining);
 	cJSON_AddBoolToObject(h, "redis", redis_connected());
 	out = cJSON_PrintUnformatted(h);
 	cJSON_Delete(h);
 	return out;
+}
+
+static void histogram(struct text *t, const char *name, const uint64_t *b, uint64_t sum_us,
+		      uint64_t count)
+{
+	uint64_t cum = 0;
+
+	tprintf(t, "# TYPE %s histogram\n", name);
+	for (unsigned int i = 0; i < SFU_LAT_BUCKETS; i++) {
+		cum += b[i];
+		if (i < SFU_LAT_BUCKETS - 1)
+			tprintf(t, "%s_bucket{le=\"%.3f\"} %lu\n", name, sfu_lat_bucket_ms[i] / 1000.0,
+				(unsigned long)cum);
+		else
+			tprintf(t, "%s_bucket{le=\"+Inf\"} %lu\n", name, (unsigned long)cum);
+	}
+	tprintf(t, "%s_sum %.6f\n%s_count %lu\n", name, sum_us / 1e6, name, (unsigned long)count);
+}
+
+static void tap_metrics(struct text *t, const struct sfu_tap_stats *ts)
+{
+	tprintf(t, "# TYPE sfu_tap_packets_total counter\nsfu_tap_packets_total %lu\n",
+		(unsigned long)ts->packets);
+	tprintf(t, "# TYPE sfu_tap_chunks_total counter\nsfu_tap_chunks_total %lu\n",
+		(unsigned long)ts->chunks);
+	tprintf(t, "# TYPE sfu_tap_chunks_sent_total counter\nsfu_tap_chunks_sent_total %lu\n",
+		(unsigned long)ts->chunks_sent);
+	tprintf(t, "# TYPE sfu_tap_chunks_dropped_total counter\nsfu_tap_chunks_dropped_total %lu\n",
+		(unsigned long)ts->chunks_dropped);
+	tprintf(t, "# TYPE sfu_tap_malformed_total counter\nsfu_tap_malformed_total %lu\n",
+		(unsigned long)ts->malformed);
+	tprintf(t, "# TYPE sfu_tap_stt_up gauge\nsfu_tap_stt_up %lu\n", (unsigned long)ts->stt_up);
+	histogram(t, "sfu_tap_stt_latency_seconds", ts->stt_latency, ts->stt_latency_sum_us,
+		  ts->stt_latency_count);
+	histogram(t, "sfu_tap_caption_latency_seconds", ts->caption_latency,
+		  ts->caption_latency_sum_us, ts->caption_latency_count);
 }
 
 static char *metrics_text(void)
@@ -102,8 +153,19 @@ static char *metrics_text(void)
 		ctrl.sh ? ctrl.sh->n_workers : 0);
 	tprintf(&t, "# HELP gateway_rooms_total Rooms with at least one peer.\n"
 		    "# TYPE gateway_rooms_total gauge\ngateway_rooms_total %u\n", ctrl.n_rooms);
-	tprintf(&t, "# HELP gateway_audio_streams_total Audio streams being transcribed.\n"
-		    "# TYPE gateway_audio_streams_total gauge\ngateway_audio_streams_total 0\n");
+	{
+		const struct sfu_tap_stats *ts = tap_stats();
+		unsigned long streams = ts ? (unsigned long)ts->active_streams : 0;
+
+		tprintf(&t, "# HELP gateway_audio_streams_total Audio streams being transcribed.\n"
+			    "# TYPE gateway_audio_streams_total gauge\ngateway_audio_streams_total %lu\n",
+			streams);
+		tprintf(&t, "# TYPE sfu_tap_audio_streams gauge\nsfu_tap_audio_streams %lu\n", streams);
+		if (ts != NULL)
+			tap_metrics(&t, ts);
+	}
+	tprintf(&t, "# TYPE sfu_captions_total counter\nsfu_captions_total %lu\n",
+		(unsigned long)ctrl.captions);
 	tprintf(&t, "# TYPE sfu_peers gauge\nsfu_peers %u\n", ctrl.n_peers);
 	tprintf(&t, "# TYPE sfu_websocket_sessions gauge\nsfu_websocket_sessions %u\n",
 		ctrl.n_sessions);

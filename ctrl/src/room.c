@@ -220,3 +220,35 @@ void room_leave(struct ctrl_peer *p)
 	room_broadcast(r, NULL, "peerLeft", d);
 	room_free_if_empty(r);
 }
+
+/* A caption from sfu-tap: to everyone in the speaker's room, and to the
+ * room's peers on other nodes through Redis. */
+void room_caption(const struct sfu_msg_caption *c)
+{
+	for (struct ctrl_room *r = ctrl.rooms; r; r = r->next) {
+		for (struct ctrl_peer *p = r->peers; p; p = p->next) {
+			for (int i = 0; i < CTRL_MAX_PRODUCERS_PER_PEER; i++) {
+				struct ctrl_producer *pr = p->producers[i];
+				cJSON *d;
+				char text[SFU_CAPTION_TEXT_MAX];
+
+				if (pr == NULL || pr->dp_id != c->producer)
+					continue;
+				snprintf(text, sizeof(text), "%.*s",
+					 (int)(c->len < sizeof(text) ? c->len : sizeof(text) - 1), c->text);
+				d = cJSON_CreateObject();
+				cJSON_AddStringToObject(d, "peerId", p->id);
+				cJSON_AddStringToObject(d, "displayName", p->name);
+				cJSON_AddStringToObject(d, "text", text);
+				cJSON_AddBoolToObject(d, "final", c->is_final != 0);
+				cJSON_AddNumberToObject(d, "startMs", (double)c->start_ms);
+				cJSON_AddNumberToObject(d, "endMs", (double)c->end_ms);
+				ctrl.captions++;
+				redis_publish(r, "caption", d);
+				room_broadcast(r, NULL, "caption", d);
+				return;
+			}
+		}
+	}
+	ctrl.captions_orphaned++; /* the speaker left meanwhile */
+}

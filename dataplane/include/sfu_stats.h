@@ -147,6 +147,36 @@ struct sfu_shared {
 	struct sfu_lcore_stats lcore[SFU_MAX_STAT_LCORES];
 };
 
+/*
+ * sfu-tap's counters (memzone SFU_TAP_MZ, reserved by sfu-tap, read by ctrl
+ * for /health and /metrics).  Written by the tap's one thread only.
+ */
+#define SFU_TAP_MZ "sfu_tap_stats"
+#define SFU_LAT_BUCKETS 9 /* <=50, 100, 200, 500, 1000, 2000, 5000, 10000 ms, +Inf */
+extern const unsigned int sfu_lat_bucket_ms[SFU_LAT_BUCKETS - 1];
+
+struct sfu_tap_stats {
+	int32_t pid;              /* 0 once the tap stopped */
+	uint32_t backend;         /* 0 embedded, 1 http */
+	uint64_t active_streams;
+	uint64_t streams_total;
+	uint64_t packets;         /* tap RTP messages taken from the ring */
+	uint64_t malformed;       /* RTP/Opus the decoder refused */
+	uint64_t concealed_ms;    /* PLC/FEC/DTX output */
+	uint64_t chunks;          /* 100 ms chunks made */
+	uint64_t chunks_sent;     /* handed to the STT backend and accepted */
+	uint64_t chunks_dropped;  /* dropped (queue full, STT down) */
+	uint64_t captions_partial, captions_final, captions_dropped;
+	uint64_t stt_up;          /* 1 while the backend answers */
+	uint64_t stt_latency[SFU_LAT_BUCKETS];     /* STT request / processing time */
+	uint64_t stt_latency_sum_us, stt_latency_count;
+	uint64_t caption_latency[SFU_LAT_BUCKETS]; /* last packet of a chunk -> its caption */
+	uint64_t caption_latency_sum_us, caption_latency_count;
+};
+
+/** Index of the latency bucket for a duration in microseconds. */
+unsigned int sfu_lat_bucket(uint64_t us);
+
 /* Names, for tools and exporters. */
 extern const char *const sfu_counter_names[SFU_CNT_N];
 extern const char *const sfu_drop_names[SFU_DROP_N];

@@ -11,6 +11,17 @@ const char *const sfu_counter_names[SFU_CNT_N] = { SFU_FOREACH_COUNTER(SFU_NAME_
 const char *const sfu_drop_names[SFU_DROP_N] = { SFU_FOREACH_DROP(SFU_NAME_OF) };
 #undef SFU_NAME_OF
 
+const unsigned int sfu_lat_bucket_ms[SFU_LAT_BUCKETS - 1] = { 50, 100, 200, 500, 1000,
+								 2000, 5000, 10000 };
+
+unsigned int sfu_lat_bucket(uint64_t us)
+{
+	for (unsigned int i = 0; i < SFU_LAT_BUCKETS - 1; i++)
+		if (us <= (uint64_t)sfu_lat_bucket_ms[i] * 1000)
+			return i;
+	return SFU_LAT_BUCKETS - 1;
+}
+
 uint64_t sfu_stats_sum_counter(const struct sfu_shared *sh, enum sfu_counter c)
 {
 	uint64_t sum = 0;

@@ -18,7 +18,9 @@
  * shortens the service's timeline.  The client keeps, per stream, where each
  * stretch of the service's timeline lies in media time (the audio queued
  * since stt_http_stream_start, dropped chunks included), and maps every
- * result back: media time = service time + audio dropped before it.
+ * result back: media time = service time + audio dropped before it.  A
+ * chunk whose reply was lost (timeout, then 409 proving the service took it)
+ * is not sent again: its results are lost, the timeline stays right.
  *
  * Threading: a struct stt_http belongs to one thread (the owner's loop):
  * every function, including the callback's invocations (made only from
@@ -127,8 +129,11 @@ int stt_http_chunk(struct stt_http *h, const char *stream_id, const int16_t *pcm
 
 /**
  * End a stream: stream-end is sent after the chunks still queued, its
- * results are delivered, then the stream is forgotten.  Given up (counted)
- * if that has not happened end_timeout_ms later.
+ * results are delivered, then the stream is forgotten.  Given up (counted in
+ * streams_abandoned, its queue in chunks_dropped) when end_timeout_ms has
+ * passed and no request of it is in flight, so within end_timeout_ms +
+ * request_timeout_ms.  A stream the service never acknowledged and with
+ * nothing queued is forgotten at once, without a request.
  * @return 0 or -ENOENT (no such open stream)
  */
 int stt_http_stream_end(struct stt_http *h, const char *stream_id);

@@ -51,8 +51,10 @@ struct stt_ps_session;
 struct stt_ps_result {
 	char text[STT_PS_TEXT_MAX]; /**< words separated by single spaces; "" possible on a final */
 	bool final;                 /**< false: partial, replaced by the next result of the utterance */
-	uint64_t start_ms;          /**< utterance start, ms of stream audio (samples fed so far) */
-	uint64_t end_ms;            /**< utterance end so far (partial) or its end (final) */
+	uint64_t start_ms;          /**< utterance start, ms of stream audio (the samples fed) */
+	uint64_t end_ms;            /**< audio decoded so far (partial) or the end of speech
+				         (final: less the detector's hangover, but never before
+				         a partial's end_ms); never past the audio fed */
 };
 
 /**
@@ -78,8 +80,9 @@ void stt_ps_engine_free(struct stt_ps_engine *e);
 
 /**
  * A new decoder for one stream, its utterance started.  Reads the acoustic
- * model and dictionary: ~0.2 s of CPU and ~45 MB (see the report in
- * tests/unit/test_stt_ps.c).
+ * model and dictionary: ~0.2 s of CPU and ~47 MB resident (test_stt_ps
+ * prints the figure), plus 272 KB of audio history until the cepstral mean
+ * is warm (see stt_ps.c).
  *
  * @param e  engine
  * @return the session, or NULL (errno: EINVAL, ENOMEM, or EIO when
@@ -103,6 +106,8 @@ void stt_ps_session_free(struct stt_ps_session *s);
  * to silence (after its -vad_postspeech hangover, 0.5 s) ends the utterance
  * and emits its final text, then the next utterance starts.  An utterance
  * with no words and no partial ends without a result (silence, noise).
+ * While the session is young the ending utterance is decoded a second time
+ * (stt_ps.c), so that call costs about twice the utterance's decoding.
  *
  * Within one call only the last partial of an utterance is kept.  When out
  * has no room for a final (max_out < STT_PS_MAX_RESULTS with long chunks) it

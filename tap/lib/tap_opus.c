@@ -35,7 +35,7 @@
 #define DEFAULT_FRAME_16 (20 * TAP_OPUS_RATE / 1000)
 /* opus_decode() PLC and FEC sizes must be multiples of 2.5 ms. */
 #define PLC_STEP_16 (TAP_OPUS_RATE / 400)
-/* PLC decoding per gap; libopus has faded to silence well before this. */
+/* PLC decoding per gap, a CPU bound whatever a header claims: silence after it. */
 #define PLC_MAX_16 (200 * TAP_OPUS_RATE / 1000)
 /* RFC 3550 A.1 */
 #define MAX_DROPOUT 3000

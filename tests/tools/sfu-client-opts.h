@@ -37,6 +37,8 @@ static const char usage_text[] =
 	"                      fingerprint, so the server must fail its handshake; the run\n"
 	"                      ends once that is known and recv is connected (or failed),\n"
 	"                      at the latest 12 s (or S) after joining; no media is sent\n"
+	"  --speech FILE       audio is real Opus of FILE (48 kHz mono s16le PCM), with\n"
+	"                      silence around it, looped (implies --audio)\n"
 	"  --stop-consent-after S  stop ICE consent checks S seconds after ICE succeeded\n"
 	"                      (the WebSocket stays open): the server must close the\n"
 	"                      transports once consent lapses (transports_closed=)\n"
@@ -107,7 +109,7 @@ static void parse_opts(struct cl_opts *o, int argc, char **argv)
 		{"bind-ip", 1, NULL, 'b'}, {"wrong-fingerprint", 0, NULL, 'w'},
 		{"vanish-after", 1, NULL, 'x'}, {"chat", 1, NULL, 'c'}, {"captions", 0, NULL, 'C'},
 		{"timing", 0, NULL, 't'}, {"quiet", 0, NULL, 'q'}, {"help", 0, NULL, 'h'},
-		{"stop-consent-after", 1, NULL, 'S'},
+		{"stop-consent-after", 1, NULL, 'S'}, {"speech", 1, NULL, 'P'},
 		{NULL, 0, NULL, 0},
 	};
 	struct in_addr ia;
@@ -154,6 +156,7 @@ static void parse_opts(struct cl_opts *o, int argc, char **argv)
 		case 'S':
 			o->stop_consent_ms = opt_ms("--stop-consent-after: '%s' is not 0..3600 seconds", optarg);
 			break;
+		case 'P': o->speech = optarg; o->audio = true; break;
 		case 'c': o->chat = optarg; break;
 		case 'C': o->captions = true; break;
 		case 't': o->timing = true; break;

@@ -11,6 +11,8 @@
 #ifndef SFU_CLIENT_STATE_H
 #define SFU_CLIENT_STATE_H
 
+#include "sfu-client-speech.h"
+
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -44,7 +46,7 @@
 struct cl_opts {
 	char url[512];
 	bool insecure, audio, video, wrong_fp, captions, timing, quiet, vanish;
-	const char *room, *name, *bind_ip, *chat;
+	const char *room, *name, *bind_ip, *chat, *speech;
 	uint32_t duration_ms, vanish_ms;
 	uint32_t stop_consent_ms;  /* 0: never; else stop consent checks this long after ICE */
 	int expect_producers; /* -1: not given */
@@ -143,6 +145,7 @@ enum cl_phase { CL_CONNECTING, CL_SETUP, CL_RUNNING, CL_LEAVING, CL_DONE };
 
 struct client {
 	struct cl_opts o;
+	struct cl_speech speech;  /* --speech: Opus packets sent as the audio */
 	struct lws_context *ctx;
 	struct lws *ws;
 	bool ws_up;

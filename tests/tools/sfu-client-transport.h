@@ -429,6 +429,13 @@ static void prod_send(struct cl_transport *t, struct cl_producer *p, bool video,
 	};
 	int n = cm_rtp_build(buf, sizeof(buf), &o);
 
+	/* --speech: the pattern's place holds the next real Opus packet. */
+	if (n > 0 && !video && t->cl->speech.n > 0) {
+		size_t i = p->counter % t->cl->speech.n, hdr = (size_t)n - pattern_len;
+
+		memcpy(buf + hdr, t->cl->speech.pkt[i], t->cl->speech.len[i]);
+		n = (int)(hdr + t->cl->speech.len[i]);
+	}
 	if (n < 0 || srtp_protect(t->srtp_tx, buf, &n) != srtp_err_status_ok) {
 		t->tx_fail++;
 		return;

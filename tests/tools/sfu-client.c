@@ -517,6 +517,8 @@ int main(int argc, char **argv)
 	int i, rc;
 
 	parse_opts(&cl.o, argc, argv);
+	if (cl.o.speech != NULL && speech_load(&cl.speech, cl.o.speech) < 0)
+		return 1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

@@ -138,6 +138,13 @@ static bool json_id(const char *body, size_t len, char *id, size_t cap)
 	return ok;
 }
 
+/* A fixed reply body; @return code */
+static int reply(char *out, size_t cap, int code, const char *body)
+{
+	snprintf(out, cap, "%s", body);
+	return code;
+}
+
 /*
  * Decide the reply to one request (under the mutex): code, extra headers,
  * body; *sleep_ms for a slow reply.
@@ -157,7 +164,7 @@ static int srv_dispatch(struct fake_srv *fs, const char *target, const char *bod
 	}
 	if (strcmp(target, "/api/v1/stream-start") == 0) {
 		if (!json_id(body, len, id, sizeof(id)) || !(st = srv_find(fs, id, true)))
-			return snprintf(out, cap, "{\"error\":\"bad\"}"), 400;
+			return reply(out, cap, 400, "{\"error\":\"bad\"}");
 		st->active = true;
 		st->expected_seq = 0;
 		st->starts++;
@@ -166,10 +173,10 @@ static int srv_dispatch(struct fake_srv *fs, const char *target, const char *bod
 	}
 	if (strcmp(target, "/api/v1/stream-end") == 0) {
 		if (!json_id(body, len, id, sizeof(id)))
-			return snprintf(out, cap, "{\"error\":\"bad\"}"), 400;
+			return reply(out, cap, 400, "{\"error\":\"bad\"}");
 		st = srv_find(fs, id, false);
 		if (!st || !st->active)
-			return snprintf(out, cap, "{\"error\":\"unknown\"}"), 404;
+			return reply(out, cap, 404, "{\"error\":\"unknown\"}");
 		st->active = false;
 		st->ends++;
 		if (st->expected_seq > 0)
@@ -187,23 +194,25 @@ static int srv_dispatch(struct fake_srv *fs, const char *target, const char *bod
 
 		if (!amp || (size_t)(amp - p) >= sizeof(id) || strncmp(amp, "&seq=", 5) != 0 ||
 		    len != CHUNK_SAMPLES * 2)
-			return snprintf(out, cap, "{\"error\":\"bad\"}"), 400;
+			return reply(out, cap, 400, "{\"error\":\"bad\"}");
 		memcpy(id, p, (size_t)(amp - p));
 		id[amp - p] = '\0';
 		seq = atoi(amp + 5);
 		marker = (int16_t)((uint8_t)body[0] | (uint8_t)body[1] << 8);
 		st = srv_find(fs, id, false);
 		if (!st || !st->active)
-			return snprintf(out, cap, "{\"error\":\"unknown stream\"}"), 404;
+			return reply(out, cap, 404, "{\"error\":\"unknown stream\"}");
 		if (marker == fs->bad409_marker) {
 			fs->bad409_marker = -1;
-			return snprintf(out, cap, "conflict!"), 409;
+			return reply(out, cap, 409, "conflict!");
 		}
-		if (seq != st->expected_seq)
-			return snprintf(out, cap, "{\"error\":\"order\",\"expectedSeq\":%d}",
-					st->expected_seq), 409;
+		if (seq != st->expected_seq) {
+			snprintf(out, cap, "{\"error\":\"order\",\"expectedSeq\":%d}",
+				 st->expected_seq);
+			return 409;
+		}
 		if (marker == fs->reject_marker)
-			return snprintf(out, cap, "{\"error\":\"odd chunk\"}"), 400;
+			return reply(out, cap, 400, "{\"error\":\"odd chunk\"}");
 		if (st->n < SRV_LOG_MAX) {
 			st->markers[st->n] = marker;
 			st->seqs[st->n] = seq;
@@ -230,7 +239,7 @@ static int srv_dispatch(struct fake_srv *fs, const char *target, const char *bod
 			 seq * 100 + 100);
 		return 200;
 	}
-	return snprintf(out, cap, "{\"error\":\"no such path\"}"), 404;
+	return reply(out, cap, 404, "{\"error\":\"no such path\"}");
 }
 
 /* Answer every complete request in c's buffer; false: close the connection. */
