@@ -26,6 +26,7 @@ struct cl_speech {
 	uint8_t (*pkt)[SP_MAX_PACKET];
 	uint16_t *len;
 	size_t n;
+	size_t last_speech;   /* index of the last frame holding speech */
 };
 
 /** Load and encode; @return 0 or -errno (message on stderr). */
@@ -69,6 +70,7 @@ static inline int speech_load(struct cl_speech *sp, const char *path)
 		sp->len[i] = n > 0 ? (uint16_t)n : 0;
 	}
 	sp->n = frames;
+	sp->last_speech = (lead + got - 1) / SP_FRAME;
 	opus_encoder_destroy(enc);
 	free(pcm);
 	return 0;

@@ -435,6 +435,9 @@ static void prod_send(struct cl_transport *t, struct cl_producer *p, bool video,
 
 		memcpy(buf + hdr, t->cl->speech.pkt[i], t->cl->speech.len[i]);
 		n = (int)(hdr + t->cl->speech.len[i]);
+		/* For the speech-to-caption latency: when the utterance ended. */
+		if (i == t->cl->speech.last_speech)
+			printf("speech_end at_ms=%llu\n", (unsigned long long)cl_now_ms());
 	}
 	if (n < 0 || srtp_protect(t->srtp_tx, buf, &n) != srtp_err_status_ok) {
 		t->tx_fail++;

@@ -172,7 +172,9 @@ static void on_notification(struct client *cl, const char *name, const cJSON *d)
 		cl->caption_rx++;
 		fputs("caption from=", stdout);
 		put_clean(cj_str(d, "displayName"), true);
-		printf(" final=%d text=", cj_true(d, "final"));
+		/* at_ms: CLOCK_MONOTONIC, comparable with another client's speech_end. */
+		printf(" final=%d at_ms=%llu text=", cj_true(d, "final"),
+		       (unsigned long long)cl_now_ms());
 		put_clean(cj_str(d, "text"), false);
 		putchar('\n');
 	} else if (strcmp(name, "captionsChanged") == 0) {

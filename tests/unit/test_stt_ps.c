@@ -43,7 +43,7 @@ struct run {
 	uint64_t fed_ms[64];       /* audio fed when each result came */
 	char finals[2048];         /* the final texts, space-separated */
 	int first_partial, first_final; /* indexes, -1 if none */
-	double cpu_ms;
+	double cpu_ms, cpu_max_ms;
 	int chunks;
 	bool failed;               /* a feed returned < 0 */
 };
@@ -51,6 +51,7 @@ struct run {
 static struct stt_ps_engine *engine;
 static char tmpdir[64];
 static struct audio sentence_a, sentence_b;
+static char heard_a[2048]; /* the first test's finals, for the second */
 
 static double cpu_ms(void)
 {
@@ -186,7 +187,11 @@ static void run_feed(struct stt_ps_session *s, struct run *r, const struct audio
 		double t0 = cpu_ms();
 		int got = stt_ps_feed(s, a->pcm + off, n, res, max_out);
 
-		r->cpu_ms += cpu_ms() - t0;
+		double spent = cpu_ms() - t0;
+
+		r->cpu_ms += spent;
+		if (spent > r->cpu_max_ms)
+			r->cpu_max_ms = spent;
 		r->chunks++;
 		run_take(r, res, got, stt_ps_session_ms(s));
 	}
@@ -278,8 +283,10 @@ UT_TEST(test_sentence_partials_then_final)
 
 	printf("  heard: \"%s\" (%d%% of \"%s\")\n", r.finals, word_recall(SENTENCE_A, r.finals),
 	       SENTENCE_A);
-	printf("  %d results, %.1f ms CPU per 100 ms chunk, session +%ld KB RSS\n", r.n,
-	       r.cpu_ms / r.chunks, after - before);
+	printf("  %d results; CPU per 100 ms chunk: %.1f ms mean, %.1f ms max; "
+	       "session +%ld KB RSS\n",
+	       r.n, r.cpu_ms / r.chunks, r.cpu_max_ms, after - before);
+	memcpy(heard_a, r.finals, sizeof(heard_a));
 	UT_CHECK(!r.failed);
 	UT_CHECK(word_recall(SENTENCE_A, r.finals) >= 60);
 	UT_CHECK(r.first_partial >= 0);
@@ -301,7 +308,7 @@ UT_TEST(test_sentence_partials_then_final)
 
 UT_TEST(test_two_sessions_do_not_interfere)
 {
-	struct run alone_a, alone_b, ra, rb;
+	struct run alone_b, ra, rb;
 	struct stt_ps_session *a, *b;
 	size_t n;
 
@@ -309,7 +316,12 @@ UT_TEST(test_two_sessions_do_not_interfere)
 	UT_CHECK(speak("b", SENTENCE_B, "0.8", "1.0", &sentence_b));
 	if (sentence_a.pcm == NULL || sentence_b.pcm == NULL || get_engine() == NULL)
 		return;
-	UT_CHECK(run_alone(&sentence_a, CHUNK, STT_PS_MAX_RESULTS, &alone_a));
+	if (heard_a[0] == '\0') {
+		struct run alone_a;
+
+		UT_CHECK(run_alone(&sentence_a, CHUNK, STT_PS_MAX_RESULTS, &alone_a));
+		memcpy(heard_a, alone_a.finals, sizeof(heard_a));
+	}
 	UT_CHECK(run_alone(&sentence_b, CHUNK, STT_PS_MAX_RESULTS, &alone_b));
 	UT_CHECK(word_recall(SENTENCE_B, alone_b.finals) >= 60);
 
@@ -340,9 +352,8 @@ UT_TEST(test_two_sessions_do_not_interfere)
 	stt_ps_session_free(b);
 	printf("  A: \"%s\"  B: \"%s\"\n", ra.finals, rb.finals);
 	UT_CHECK(!ra.failed && !rb.failed);
-	UT_CHECK(strcmp(ra.finals, alone_a.finals) == 0);
+	UT_CHECK(strcmp(ra.finals, heard_a) == 0);
 	UT_CHECK(strcmp(rb.finals, alone_b.finals) == 0);
-	UT_EQ(ra.n, alone_a.n);
 	UT_EQ(rb.n, alone_b.n);
 	UT_CHECK(times_monotonic(&ra) && times_monotonic(&rb));
 }
@@ -367,8 +378,8 @@ UT_TEST(test_silence_gives_no_text)
 
 UT_TEST(test_noise_and_odd_chunks)
 {
-	struct audio noise = { malloc(3 * STT_PS_SAMPLE_RATE * sizeof(int16_t)),
-			       3 * STT_PS_SAMPLE_RATE };
+	struct audio noise = { malloc(2 * STT_PS_SAMPLE_RATE * sizeof(int16_t)),
+			       2 * STT_PS_SAMPLE_RATE };
 	struct stt_ps_result res[STT_PS_MAX_RESULTS];
 	struct stt_ps_session *s;
 	struct run r;
@@ -383,11 +394,11 @@ UT_TEST(test_noise_and_odd_chunks)
 		x = x * 1664525u + 1013904223u; /* Numerical Recipes LCG */
 		noise.pcm[i] = (int16_t)((int32_t)(x >> 16) - 32768);
 	}
-	/* Full-scale white noise, in 100 ms chunks, then in one 3 s feed. */
+	/* Full-scale white noise in 100 ms chunks. */
 	UT_CHECK(run_alone(&noise, CHUNK, STT_PS_MAX_RESULTS, &r));
 	for (int i = 0; i < r.n; i++)
 		UT_CHECK(strlen(r.res[i].text) < STT_PS_TEXT_MAX);
-	UT_CHECK(run_alone(&noise, noise.samples, STT_PS_MAX_RESULTS, &r));
+	UT_CHECK(times_monotonic(&r));
 
 	/* Chunks of 0, 1, 7 and 16000 samples; the clock counts every sample. */
 	s = stt_ps_session_new(engine);
