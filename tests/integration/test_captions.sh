@@ -16,7 +16,7 @@ cd "$(dirname "$0")/../.."
 
 P=cp
 CLIENT=$BUILD/tests/sfu-client
-SENTENCE=${SFU_TEST_SENTENCE:-"hello world this is a test of the live caption system"}
+SENTENCE=${SFU_TEST_SENTENCE:-"i would like to order a cup of coffee"}
 STTD_PORT=18011
 
 t_begin captions
