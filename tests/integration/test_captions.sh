@@ -61,7 +61,7 @@ call() { # TAG SECONDS: alice speaks with captions on, bob listens
 
 # --- embedded recognizer
 tap_start tap1
-call emb 14
+call emb 9
 t_stop alice_emb 0 || true
 t_stop bob_emb 0 || true
 pct=$(words_ok "$LOGDIR/bob_emb.log")
@@ -74,7 +74,7 @@ t_check "sfu-tap stops cleanly" t_stop tap1
 t_bg sttd nt_exec $P ctrl "$BUILD/sfu-sttd" --port $STTD_PORT --bind 127.0.0.1
 t_wait_for "sfu-sttd up" 20 nt_exec $P ctrl curl -sf "http://127.0.0.1:$STTD_PORT/health"
 tap_start tap2 -s tap.backend=http -s tap.stt_url=http://127.0.0.1:$STTD_PORT
-call http 14
+call http 9
 t_stop alice_http 0 || true
 t_stop bob_http 0 || true
 pct=$(words_ok "$LOGDIR/bob_http.log")
