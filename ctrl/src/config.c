@@ -7,7 +7,6 @@
  * Threading: start-up only.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +25,10 @@ static int copy(char *dst, size_t cap, const char *v, const char *what, char *er
 	return 0;
 }
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: sfu-ctrl [-c CONFIG] [-s section.key=value]...\n"
-		   "Keys: README.md (Configuration).  Environment: PORT REDIS_HOST "
-		   "REDIS_PASSWORD ANNOUNCED_IP ENABLE_AUDIO_PROCESSING SFU_FILE_PREFIX\n");
-}
+#define USAGE                                                                            \
+	"usage: sfu-ctrl [-c CONFIG] [-s section.key=value]...\n"                       \
+	"Keys: README.md and ctrl/README.md (Configuration).  Environment: PORT\n"       \
+	"REDIS_HOST REDIS_PASSWORD ANNOUNCED_IP ENABLE_AUDIO_PROCESSING SFU_FILE_PREFIX\n"
 
 static int read_cfg(struct ctrl_config *c, const struct sfu_config *cfg, char *err,
 		    size_t errlen)
@@ -89,43 +86,13 @@ static int read_cfg(struct ctrl_config *c, const struct sfu_config *cfg, char *e
 
 int ctrl_config_load(struct ctrl_config *c, int argc, char **argv, char *err, size_t errlen)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "set", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct sfu_config *cfg = sfu_config_new();
-	const char *path = NULL;
-	int opt, ret = 0;
+	struct sfu_config *cfg = sfu_config_from_args(argc, argv, USAGE, err, errlen);
+	int ret;
 
 	if (cfg == NULL)
-		return -ENOMEM;
+		return -EINVAL;
 	memset(c, 0, sizeof(*c));
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:s:h", opts, NULL)) != -1) {
-		if (opt == 'c') {
-			path = optarg;
-		} else if (opt == 'h') {
-			usage(stdout);
-			exit(0);
-		} else if (opt != 's') {
-			usage(stderr);
-			snprintf(err, errlen, "bad command line");
-			ret = -EINVAL;
-			goto out;
-		}
-	}
-	if (path != NULL && (ret = sfu_config_load(cfg, path, err, errlen)) < 0)
-		goto out;
-	if ((ret = sfu_config_apply_env(cfg)) < 0)
-		goto out;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:s:h", opts, NULL)) != -1)
-		if (opt == 's' && (ret = sfu_config_set_arg(cfg, optarg, err, errlen)) < 0)
-			goto out;
 	ret = read_cfg(c, cfg, err, errlen);
-out:
 	sfu_config_free(cfg);
 	return ret;
 }

@@ -42,6 +42,16 @@ int sfu_config_set_arg(struct sfu_config *cfg, const char *arg, char *err, size_
  */
 int sfu_config_apply_env(struct sfu_config *cfg);
 
+/**
+ * The whole command line of a process: "-c FILE" (or --config), then the
+ * environment names, then every "-s section.key=value" (or --set), in that
+ * order of precedence.  "-h" prints usage to stdout and exits 0; anything
+ * else prints usage to stderr and fails.
+ * @return the configuration, or NULL with a message in err
+ */
+struct sfu_config *sfu_config_from_args(int argc, char **argv, const char *usage, char *err,
+					size_t errlen);
+
 /** The raw value, or NULL when absent. */
 const char *sfu_config_get(const struct sfu_config *cfg, const char *section, const char *key);
 

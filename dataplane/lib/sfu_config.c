@@ -7,6 +7,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,6 +235,57 @@ int sfu_config_apply_env(struct sfu_config *cfg)
 		}
 	}
 	return 0;
+}
+
+struct sfu_config *sfu_config_from_args(int argc, char **argv, const char *usage, char *err,
+					size_t errlen)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "set", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sfu_config *cfg = sfu_config_new();
+	const char *path = NULL;
+	int opt;
+
+	if (cfg == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	/* Pass 1 finds the file; pass 2 applies the overrides after it and env. */
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "c:s:h", opts, NULL)) != -1) {
+		if (opt == 'c') {
+			path = optarg;
+		} else if (opt == 'h') {
+			fputs(usage, stdout);
+			exit(0);
+		} else if (opt != 's') {
+			fputs(usage, stderr);
+			snprintf(err, errlen, "bad command line");
+			goto err;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+		goto err;
+	}
+	if (path != NULL && sfu_config_load(cfg, path, err, errlen) < 0)
+		goto err;
+	if (sfu_config_apply_env(cfg) < 0) {
+		snprintf(err, errlen, "out of memory");
+		goto err;
+	}
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "c:s:h", opts, NULL)) != -1)
+		if (opt == 's' && sfu_config_set_arg(cfg, optarg, err, errlen) < 0)
+			goto err;
+	return cfg;
+err:
+	sfu_config_free(cfg);
+	return NULL;
 }
 
 const char *sfu_config_get(const struct sfu_config *cfg, const char *section, const char *key)

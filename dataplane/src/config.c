@@ -5,7 +5,6 @@
  * Threading: main thread, before the EAL starts.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,15 +12,12 @@
 #include "dp.h"
 #include "sfu_config.h"
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: sfu-dataplane [-c CONFIG] [-s section.key=value]...\n"
-		"  -c, --config FILE   the shared config file (sections [common] [dataplane])\n"
-		"  -s, --set K=V       override one setting, e.g. -s dataplane.ip=198.18.0.1\n"
-		"Environment: ANNOUNCED_IP RTC_MIN_PORT RTC_MAX_PORT WORKER_COUNT SFU_FILE_PREFIX\n"
-		"See README.md (Configuration) for every key.\n");
-}
+#define USAGE \
+	"usage: sfu-dataplane [-c CONFIG] [-s section.key=value]...\n" \
+	"  -c, --config FILE   the shared config file (sections [common] [dataplane])\n" \
+	"  -s, --set K=V       override one setting, e.g. -s dataplane.ip=198.18.0.1\n" \
+	"Environment: ANNOUNCED_IP RTC_MIN_PORT RTC_MAX_PORT WORKER_COUNT SFU_FILE_PREFIX\n" \
+	"See README.md (Configuration) for every key.\n"
 
 static int copy_str(char *dst, size_t cap, const char *src, const char *what, char *err,
 		    size_t errlen)
@@ -239,57 +235,13 @@ int dp_static_neigh_each(const char *list, void (*fn)(uint32_t ip, const struct 
 
 int dp_conf_from_args(struct dp_conf *c, int argc, char **argv, char *err, size_t errlen)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "set", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct sfu_config *cfg = sfu_config_new();
-	const char *path = NULL;
-	int opt, ret = 0;
+	struct sfu_config *cfg = sfu_config_from_args(argc, argv, USAGE, err, errlen);
+	int ret;
 
 	if (cfg == NULL)
-		return -ENOMEM;
+		return -EINVAL;
 	memset(c, 0, sizeof(*c));
-	/* Pass 1: the file; env; pass 2: overrides, so they win. */
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:s:h", opts, NULL)) != -1) {
-		if (opt == 'c') {
-			path = optarg;
-		} else if (opt == 'h') {
-			usage(stdout);
-			exit(0);
-		} else if (opt != 's') {
-			usage(stderr);
-			snprintf(err, errlen, "bad command line");
-			ret = -EINVAL;
-			goto out;
-		}
-	}
-	if (optind < argc) {
-		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
-		ret = -EINVAL;
-		goto out;
-	}
-	if (path != NULL) {
-		ret = sfu_config_load(cfg, path, err, errlen);
-		if (ret)
-			goto out;
-	}
-	ret = sfu_config_apply_env(cfg);
-	if (ret)
-		goto out;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:s:h", opts, NULL)) != -1) {
-		if (opt == 's') {
-			ret = sfu_config_set_arg(cfg, optarg, err, errlen);
-			if (ret)
-				goto out;
-		}
-	}
 	ret = read_conf(c, cfg, err, errlen);
-out:
 	sfu_config_free(cfg);
 	return ret;
 }

@@ -19,7 +19,6 @@
  * Threading: one thread; the loop polls the ring every 1 ms when idle.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,31 +261,20 @@ static void handle(struct sfu_msg *m, uint64_t now)
 		tap.st->malformed++;
 }
 
+#define USAGE                                                                            \
+	"usage: sfu-tap [-c CONFIG] [-s section.key=value]...\n"                        \
+	"Keys: tap/README.md.  Environment: ENABLE_AUDIO_PROCESSING STT_SERVICE_URL\n"   \
+	"SFU_FILE_PREFIX\n"
+
 static int load_config(int argc, char **argv)
 {
-	struct sfu_config *cfg = sfu_config_new();
 	char err[256];
-	const char *path = NULL, *backend;
-	int c, ret = 0;
+	struct sfu_config *cfg = sfu_config_from_args(argc, argv, USAGE, err, sizeof(err));
+	const char *backend;
+	int ret;
 
 	if (cfg == NULL)
-		return -ENOMEM;
-	while ((c = getopt(argc, argv, "c:s:h")) != -1) {
-		if (c == 'c') {
-			path = optarg;
-		} else if (c != 's') {
-			fprintf(stderr, "usage: sfu-tap [-c CONFIG] [-s section.key=value]...\n"
-					"Env: ENABLE_AUDIO_PROCESSING STT_SERVICE_URL SFU_FILE_PREFIX\n");
-			exit(c == 'h' ? 0 : 2);
-		}
-	}
-	if ((path && (ret = sfu_config_load(cfg, path, err, sizeof(err))) < 0) ||
-	    (ret = sfu_config_apply_env(cfg)) < 0)
 		goto out;
-	optind = 1;
-	while ((c = getopt(argc, argv, "c:s:h")) != -1)
-		if (c == 's' && (ret = sfu_config_set_arg(cfg, optarg, err, sizeof(err))) < 0)
-			goto out;
 	if ((ret = sfu_config_bool(cfg, "tap", "enabled", true, &tap.enabled, err, sizeof(err))) < 0)
 		goto out;
 	snprintf(tap.file_prefix, sizeof(tap.file_prefix), "%s",
@@ -301,17 +289,18 @@ static int load_config(int argc, char **argv)
 		tap.http = true;
 		if (tap.stt_url[0] == '\0') {
 			snprintf(err, sizeof(err), "tap.backend=http needs tap.stt_url (STT_SERVICE_URL)");
-			ret = -EINVAL;
+			goto out;
 		}
 	} else if (strcmp(backend, "embedded") != 0) {
 		snprintf(err, sizeof(err), "tap.backend: 'embedded' or 'http'");
-		ret = -EINVAL;
+		goto out;
 	}
-out:
-	if (ret < 0)
-		fprintf(stderr, "sfu-tap: %s\n", err);
 	sfu_config_free(cfg);
-	return ret;
+	return 0;
+out:
+	fprintf(stderr, "sfu-tap: %s\n", err);
+	sfu_config_free(cfg);
+	return -EINVAL;
 }
 
 static int attach(void)
