@@ -1,7 +1,8 @@
 /*
  * test_stt_ps.c — unit tests for the embedded recognizer (stt_ps.h) on
  * Debian's en-us model: espeak-ng speaks known sentences at run time (sox
- * makes them 16 kHz mono s16 with silence around them), fed in 100 ms
+ * makes them 16 kHz mono s16 with silence around them, its dither seeded
+ * so every run hears the same samples), fed in 100 ms
  * chunks: partials come before the final, the final holds >= 60% of the
  * words, times are monotonic and inside the audio fed; two interleaved
  * sessions give exactly what each gives alone; silence gives no text; white
@@ -27,9 +28,15 @@
 #define CHUNK (STT_PS_SAMPLE_RATE / 10)
 #define MAX_AUDIO_SAMPLES (STT_PS_SAMPLE_RATE * 30)
 
-/* Recognised reliably from espeak-ng's en-us voice at 120-160 words/min. */
+/*
+ * Chosen from 15 candidates as the ones pocketsphinx hears from espeak-ng's
+ * en-us voice whatever sox's dither (12 renderings each at 130, 140 and 150
+ * words/min after 0.5 s of silence: A 95-100% of the words on average, B 85%,
+ * none under 60%).  Many others ("the quick brown fox...", "this is a test")
+ * come out under 40%.
+ */
 #define SENTENCE_A "i would like to order a cup of coffee"
-#define SENTENCE_B "the meeting starts at ten in the morning"
+#define SENTENCE_B "the children are playing in the park"
 
 struct audio {
 	int16_t *pcm;
@@ -119,7 +126,7 @@ static bool speak(const char *name, const char *text, const char *lead_s, const 
 	snprintf(raw, sizeof(raw), "%s/%s.raw", tmpdir, name);
 	snprintf(cmd, sizeof(cmd),
 		 "espeak-ng -v en-us -s 140 -w %s '%s' && "
-		 "sox %s -r 16000 -c 1 -b 16 -e signed-integer %s pad %s %s",
+		 "sox -R %s -r 16000 -c 1 -b 16 -e signed-integer %s pad %s %s",
 		 wav, text, wav, raw, lead_s, trail_s);
 	if (system(cmd) != 0) {
 		fprintf(stderr, "  failed: %s\n", cmd);
@@ -313,7 +320,7 @@ UT_TEST(test_two_sessions_do_not_interfere)
 	size_t n;
 
 	UT_CHECK(speak("a", SENTENCE_A, "0.5", "1.0", &sentence_a));
-	UT_CHECK(speak("b", SENTENCE_B, "0.8", "1.0", &sentence_b));
+	UT_CHECK(speak("b", SENTENCE_B, "0.5", "1.0", &sentence_b));
 	if (sentence_a.pcm == NULL || sentence_b.pcm == NULL || get_engine() == NULL)
 		return;
 	if (heard_a[0] == '\0') {
