@@ -59,10 +59,22 @@ BENCHES := $(BENCH_SRCS:perf/%.c=$(BUILD)/perf/%)
 BINS := $(DP_BIN) $(DPCTL) $(if $(CTRL_SRCS),$(CTRL_BIN)) $(if $(TAP_SRCS),$(TAP_BIN)) \
         $(if $(STTD_SRCS),$(STTD_BIN))
 
-.PHONY: all deps-ok check-build test run bench clean install-deps
+.PHONY: all deps-ok check-build test run bench clean install-deps web
 .DEFAULT_GOAL := all
 
-all: deps-ok $(BINS) $(UNITS) $(TOOLS) $(FUZZERS) $(BENCHES)
+all: deps-ok $(BINS) $(UNITS) $(TOOLS) $(FUZZERS) $(BENCHES) web
+
+# The browser client: mediasoup-client bundled by esbuild into ctrl/web/dist
+# (what sfu-ctrl serves).  npm ci installs exactly package-lock.json.
+WEB_SRCS := $(wildcard ctrl/web/src/*.js) ctrl/web/index.html ctrl/web/style.css ctrl/web/build.mjs
+
+web: ctrl/web/dist/app.js
+
+ctrl/web/node_modules/.package-lock.json: ctrl/web/package-lock.json ctrl/web/package.json
+	cd ctrl/web && npm ci --no-audit --no-fund --loglevel=error
+
+ctrl/web/dist/app.js: ctrl/web/node_modules/.package-lock.json $(WEB_SRCS)
+	cd ctrl/web && npm run build --silent
 
 # Fail early, and say what to do, when a library is missing.
 deps-ok:
@@ -132,6 +144,6 @@ bench:
 	BUILD=$(BUILD) perf/run-bench
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san ctrl/web/dist
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
