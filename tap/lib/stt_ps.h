@@ -104,8 +104,9 @@ void stt_ps_session_free(struct stt_ps_session *s);
  * starting opens an utterance; every STT_PS_PARTIAL_MS of speech the current
  * hypothesis is emitted as a partial if it changed; the detector going back
  * to silence (after its -vad_postspeech hangover, 0.5 s) ends the utterance
- * and emits its final text, then the next utterance starts.  An utterance
- * with no words and no partial ends without a result (silence, noise).
+ * and emits its final text, then the next utterance starts (so does
+ * reaching STT_PS_MAX_UTT_MS).  An utterance with no words and no partial
+ * ends without a result (silence, noise).
  * While the session is young the ending utterance is decoded a second time
  * (stt_ps.c), so that call costs about twice the utterance's decoding.
  *

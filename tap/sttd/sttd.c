@@ -21,7 +21,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/socket.h>
 
 #include "sttd.h"
 
@@ -58,6 +61,45 @@ static bool parse_uint(const char *s, unsigned long lo, unsigned long hi, unsign
 	if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v < lo || v > hi)
 		return false;
 	*out = v;
+	return true;
+}
+
+/*
+ * libwebsockets waits (retrying every 30 s) for an address that is not
+ * there yet; sfu-sttd wants to fail at once.  So bind a throwaway socket to
+ * ADDR:0 first.  An interface name is left to libwebsockets.
+ */
+static bool bind_addr_usable(const char *addr, char *why, size_t len)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+	socklen_t sl;
+	int fd, rc, err;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, addr, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		sl = sizeof(*a4);
+	} else if (inet_pton(AF_INET6, addr, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		sl = sizeof(*a6);
+	} else if (if_nametoindex(addr) != 0) {
+		return true;
+	} else {
+		snprintf(why, len, "not an IP address or interface name");
+		return false;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return true; /* let libwebsockets say */
+	rc = bind(fd, (struct sockaddr *)&ss, sl);
+	err = errno;
+	close(fd);
+	if (rc < 0) {
+		snprintf(why, len, "%s", strerror(err));
+		return false;
+	}
 	return true;
 }
 
@@ -99,7 +141,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'b':
-			bind_addr = optarg;
+			bind_addr = strcmp(optarg, "localhost") == 0 ? "127.0.0.1" : optarg;
 			break;
 		case 'm':
 			if (!parse_uint(optarg, 1, STTD_MAX_STREAMS_LIMIT, &max_streams)) {
@@ -124,6 +166,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	if (!bind_addr_usable(bind_addr, err, sizeof(err))) {
+		fprintf(stderr, "sfu-sttd: --bind %s: %s\n", bind_addr, err);
+		return 1;
+	}
 	memset(&d, 0, sizeof(d));
 	d.engine = stt_ps_engine_new(model, err, sizeof(err));
 	if (d.engine == NULL) {

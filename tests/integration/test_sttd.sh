@@ -7,7 +7,8 @@
 # with expectedSeq, oversized chunk -> 413 (the connection stays usable),
 # odd byte count -> 400, a third stream with --max-streams 2 -> 503 with
 # Retry-After (restarting an existing id still works), unknown path -> 404,
-# wrong method -> 405; exit 0 on SIGTERM with every stream freed.
+# wrong method -> 405; an empty chunk and "Expect: 100-continue" work; exit 0
+# on SIGTERM with every stream freed.  Idle expiry (60 s) is not waited for.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/harness.sh
@@ -165,6 +166,14 @@ t_expect_eq "an empty chunk (Content-Length: 0) is 200" "$(call ok2 -X POST --da
 	"$U/api/v1/transcribe-stream?streamId=s1&seq=2")" 200
 t_expect_eq "the empty chunk has no results" "$(json ok2 'len(j["results"])')" 0
 
+# A client that asks "Expect: 100-continue" is told to go on (curl would
+# otherwise wait --expect100-timeout before sending the body).
+expect_continue() {
+	curl -v -s -o /dev/null --expect100-timeout 10 -H 'Expect: 100-continue' \
+		--data-binary "@$LOGDIR/chunks/c0003" "$U/api/v1/transcribe-stream?streamId=s1&seq=3" \
+		2>&1 | grep -q '^< HTTP/1.1 100 Continue'
+}
+t_check "Expect: 100-continue gets 100 Continue" expect_continue
 t_expect_eq "stream s2 starts" "$(post_json s2 /api/v1/stream-start '{"streamId": "s2"}')" 200
 t_expect_eq "a third stream is 503" "$(post_json e11 /api/v1/stream-start '{"streamId": "s3"}')" 503
 t_check "503 carries Retry-After" grep -qi '^retry-after: [0-9]' "$LOGDIR/e11.hdr"

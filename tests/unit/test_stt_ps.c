@@ -1,10 +1,10 @@
 /*
  * test_stt_ps.c — unit tests for the embedded recognizer (stt_ps.h) on
  * Debian's en-us model: espeak-ng speaks known sentences at run time (sox
- * makes them 16 kHz mono s16 with silence around them, its dither seeded
- * so every run hears the same samples), fed in 100 ms
- * chunks: partials come before the final, the final holds >= 60% of the
- * words, times are monotonic and inside the audio fed; two interleaved
+ * makes them 16 kHz mono s16 with silence around them, its dither seeded so
+ * every run hears the same samples), fed in 100 ms chunks: partials come
+ * before the final, the final holds >= 60% of the words, times are
+ * monotonic and inside the audio fed; two interleaved
  * sessions give exactly what each gives alone; silence gives no text; white
  * noise and odd chunk sizes are survived; a one-slot out keeps the finals;
  * bad arguments are refused.  Prints the recognized text, the CPU cost per
