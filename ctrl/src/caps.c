@@ -106,10 +106,13 @@ cJSON *caps_router(void)
 	return caps;
 }
 
-static const struct router_codec *router_codec(const char *mime, int pt)
+/* The router codec a producer's codec is: by MIME type and clock rate.  The
+ * browser may use its own payload type (mediasoup-client sends Chrome's);
+ * consumers get the router's, which the data plane writes into every copy. */
+static const struct router_codec *router_codec(const char *mime, int clock)
 {
 	for (size_t i = 0; i < sizeof(codecs) / sizeof(codecs[0]); i++)
-		if (strcasecmp(codecs[i].mime, mime) == 0 && codecs[i].pt == pt)
+		if (strcasecmp(codecs[i].mime, mime) == 0 && codecs[i].clock == clock)
 			return &codecs[i];
 	return NULL;
 }
@@ -128,7 +131,7 @@ int caps_check_produce(enum sfu_media_kind kind, const cJSON *rtp, uint32_t *ssr
 	const cJSON *encs = cJSON_GetObjectItemCaseSensitive(rtp, "encodings");
 	const cJSON *hs = cJSON_GetObjectItemCaseSensitive(rtp, "headerExtensions");
 	const cJSON *rtcp = cJSON_GetObjectItemCaseSensitive(rtp, "rtcp");
-	const cJSON *c0, *mime, *cpt, *e0, *s, *cn;
+	const cJSON *c0, *mime, *cpt, *clock, *e0, *s, *cn;
 	const struct router_codec *rc;
 
 	if (!cJSON_IsObject(rtp)) {
@@ -139,14 +142,17 @@ int caps_check_produce(enum sfu_media_kind kind, const cJSON *rtp, uint32_t *ssr
 	c0 = cJSON_IsArray(cs) ? cJSON_GetArrayItem(cs, 0) : NULL;
 	mime = cJSON_GetObjectItemCaseSensitive(c0, "mimeType");
 	cpt = cJSON_GetObjectItemCaseSensitive(c0, "payloadType");
-	if (!cJSON_IsString(mime) || !cJSON_IsNumber(cpt)) {
-		snprintf(why, why_len, "rtpParameters.codecs[0]: mimeType and payloadType required");
+	clock = cJSON_GetObjectItemCaseSensitive(c0, "clockRate");
+	if (!cJSON_IsString(mime) || !cJSON_IsNumber(cpt) || cpt->valuedouble < 0 ||
+	    cpt->valuedouble > 127 || !cJSON_IsNumber(clock)) {
+		snprintf(why, why_len, "rtpParameters.codecs[0]: mimeType, payloadType (0-127) and "
+			 "clockRate required");
 		return -EINVAL;
 	}
-	rc = router_codec(mime->valuestring, cpt->valueint);
+	rc = router_codec(mime->valuestring, clock->valueint);
 	if (rc == NULL || strcmp(rc->kind, kind == SFU_MEDIA_AUDIO ? "audio" : "video") != 0) {
 		snprintf(why, why_len, "codec %s/%d is not one of the router's %s codecs",
-			 mime->valuestring, cpt->valueint,
+			 mime->valuestring, clock->valueint,
 			 kind == SFU_MEDIA_AUDIO ? "audio" : "video");
 		return -EOPNOTSUPP;
 	}
@@ -166,6 +172,7 @@ int caps_check_produce(enum sfu_media_kind kind, const cJSON *rtp, uint32_t *ssr
 	*ssrc = (uint32_t)s->valuedouble;
 	*pt = (uint8_t)rc->pt;
 	*codec = cJSON_Duplicate(c0, true);
+	cJSON_ReplaceItemInObjectCaseSensitive(*codec, "payloadType", cJSON_CreateNumber(rc->pt));
 	*hexts = cJSON_IsArray(hs) ? cJSON_Duplicate(hs, true) : cJSON_CreateArray();
 	return 0;
 }

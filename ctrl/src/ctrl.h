@@ -89,6 +89,7 @@ struct ctrl_producer {
 	bool paused;
 	cJSON *codec;             /* the producer's codec (for consumers) */
 	cJSON *header_exts;       /* its header extensions */
+	cJSON *app_data;          /* the producer's appData (relayed), or NULL */
 	char cname[64];
 };
 

@@ -166,6 +166,7 @@ void room_producer_close(struct ctrl_producer *pr, bool notify_owner)
 			owner->producers[i] = NULL;
 	cJSON_Delete(pr->codec);
 	cJSON_Delete(pr->header_exts);
+	cJSON_Delete(pr->app_data);
 	free(pr);
 }
 

@@ -206,6 +206,8 @@ static void m_join(const struct req *rq)
 			cJSON_AddStringToObject(e, "peerId", o->id);
 			cJSON_AddStringToObject(e, "kind", pr->kind == SFU_MEDIA_AUDIO ? "audio" : "video");
 			cJSON_AddBoolToObject(e, "paused", pr->paused);
+			if (pr->app_data != NULL)
+				cJSON_AddItemToObject(e, "appData", cJSON_Duplicate(pr->app_data, true));
 			cJSON_AddItemToArray(prods, e);
 		}
 	}
@@ -353,6 +355,15 @@ static void m_produce(const struct req *rq)
 	ctrl_make_id(pr->id, "pr");
 	pr->peer = p;
 	pr->transport = t;
+	{
+		const cJSON *ad = cJSON_GetObjectItemCaseSensitive(rq->data, "appData");
+		char *txt = cJSON_IsObject(ad) ? cJSON_PrintUnformatted(ad) : NULL;
+
+		/* Relayed to the others (camera or screen...); small objects only. */
+		if (txt != NULL && strlen(txt) <= 1024)
+			pr->app_data = cJSON_Duplicate(ad, true);
+		free(txt);
+	}
 	p->producers[slot] = pr;
 	d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "id", pr->id);
@@ -362,6 +373,8 @@ static void m_produce(const struct req *rq)
 	cJSON_AddStringToObject(d, "peerId", p->id);
 	cJSON_AddStringToObject(d, "kind", kind);
 	cJSON_AddBoolToObject(d, "paused", false);
+	if (pr->app_data != NULL)
+		cJSON_AddItemToObject(d, "appData", cJSON_Duplicate(pr->app_data, true));
 	room_broadcast(p->room, p, "newProducer", d);
 }
 
@@ -428,7 +441,16 @@ static void m_consume(const struct req *rq)
 	cJSON_AddStringToObject(d, "id", c->id);
 	cJSON_AddStringToObject(d, "producerId", pr->id);
 	cJSON_AddStringToObject(d, "kind", pr->kind == SFU_MEDIA_AUDIO ? "audio" : "video");
-	cJSON_AddItemToObject(d, "rtpParameters", caps_consumer_params(pr, ssrc));
+	{
+		cJSON *rp = caps_consumer_params(pr, ssrc);
+
+		/* A MID per consumer, unique on the peer's recv transport (as
+		 * mediasoup does); the browser names its m-section with it. */
+		cJSON_AddStringToObject(rp, "mid", c->id);
+		cJSON_AddItemToObject(d, "rtpParameters", rp);
+	}
+	if (pr->app_data != NULL)
+		cJSON_AddItemToObject(d, "appData", cJSON_Duplicate(pr->app_data, true));
 	cJSON_AddBoolToObject(d, "paused", pr->paused);
 	reply_ok(rq, d);
 }
