@@ -401,6 +401,9 @@ int main(int argc, char **argv)
 			stt_http_get_stats(tap.h, &hs);
 			tap.st->stt_up = hs.service_up;
 			tap.st->chunks_dropped = hs.chunks_dropped;
+			/* Request latency: stt_http keeps sum and count (no buckets). */
+			tap.st->stt_latency_sum_us = hs.latency_us_sum;
+			tap.st->stt_latency_count = hs.latency_us_count;
 		} else if (n == 0) {
 			usleep(1000);
 		}
