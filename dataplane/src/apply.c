@@ -163,6 +163,8 @@ void dp_apply(struct dp_worker *w, struct dp_cmd *cmd)
 		producer_remove(cmd);
 		break;
 	case DP_CMD_PRODUCER_PAUSE:
+		if (dp.producers[cmd->slot].paused && !cmd->u.on)
+			dp_media_request_keyframe(w, &dp.producers[cmd->slot]);
 		dp.producers[cmd->slot].paused = cmd->u.on;
 		break;
 	case DP_CMD_PRODUCER_TAP:
@@ -170,6 +172,8 @@ void dp_apply(struct dp_worker *w, struct dp_cmd *cmd)
 		break;
 	case DP_CMD_CONSUMER_ADD:
 		consumer_add(cmd);
+		if (!cmd->u.c_add.c.paused)
+			dp_media_request_keyframe(w, &dp.producers[cmd->u.c_add.producer_slot]);
 		break;
 	case DP_CMD_CONSUMER_REMOVE:
 		consumer_remove(cmd);
@@ -177,8 +181,11 @@ void dp_apply(struct dp_worker *w, struct dp_cmd *cmd)
 	case DP_CMD_CONSUMER_PAUSE: {
 		struct dp_consumer *c = &dp.consumers[cmd->slot];
 
-		if (c->paused && !cmd->u.on)
+		if (c->paused && !cmd->u.on) {
 			c->resync = true;
+			/* The receiver decodes only from a keyframe. */
+			dp_media_request_keyframe(w, &dp.producers[c->producer]);
+		}
 		c->paused = cmd->u.on;
 		break;
 	}

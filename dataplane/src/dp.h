@@ -252,6 +252,9 @@ void dp_media_rtp(struct dp_worker *w, struct dp_transport *t, struct rte_mbuf *
 		  const struct dp_pkt_info *pi);
 void dp_media_rtcp(struct dp_worker *w, struct dp_transport *t, struct rte_mbuf *m,
 		   const struct dp_pkt_info *pi);
+/** PLI to a video producer's publisher: a consumer starts or resumes and
+ * needs a keyframe to decode from (no-op for audio or an unready transport). */
+void dp_media_request_keyframe(struct dp_worker *w, struct dp_producer *p);
 
 /* apply.c: a worker applies commands from the main lcore */
 void dp_apply(struct dp_worker *w, struct dp_cmd *cmd);

@@ -282,6 +282,22 @@ static void forward_sr(struct dp_worker *w, struct dp_producer *p, const struct 
 	}
 }
 
+void dp_media_request_keyframe(struct dp_worker *w, struct dp_producer *p)
+{
+	struct dp_transport *pt = &dp.transports[p->transport];
+	struct rte_mbuf *m;
+	uint8_t *q;
+
+	if (p->kind != SFU_MEDIA_VIDEO || p->id == 0)
+		return;
+	m = out_mbuf(w, pt);
+	if (m == NULL)
+		return;
+	q = rte_pktmbuf_mtod(m, uint8_t *) + DP_HDRS_LEN;
+	send_rtcp(w, pt, &pt->rtcp_tx, m, q, sfu_rtcp_pli_build(q, pt->rtcp_ssrc, p->ssrc));
+	dp_count(w->st, SFU_CNT_FEEDBACK_FWD, 1);
+}
+
 /* PLI / FIR / NACK about consumer c, re-addressed to its producer's publisher. */
 static void forward_feedback(struct dp_worker *w, const uint8_t *rtcp,
 			     const struct sfu_rtcp_pkt *fb, struct dp_consumer *c)

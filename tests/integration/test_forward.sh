@@ -163,7 +163,10 @@ t_check "consumer 1 paused" sfu_dpctl $P consumer-pause "$(id c1)" 1
 nt_exec $P tx "$PEER" send --bind 198.18.0.11:5000 --to $SFU_DP_IP:40000 --profile gcm \
 	--key $K_PUB --ssrc 1111 --pt 96 --count 50 --rate 2000 --seed 7 --seq 40100 \
 	>"$LOGDIR/after2.log" 2>&1
+fb_before=$(sfu_stat $P rtcp_feedback_forwarded)
 t_check "consumer 1 resumed" sfu_dpctl $P consumer-pause "$(id c1)" 0
+t_wait_for "the resumed video consumer asked the publisher for a keyframe (PLI)" 2 \
+	sh -c "[ \$($BUILD/sfu-dpctl -p $(sfu_prefix $P) stats | awk '\$1==\"rtcp_feedback_forwarded\"{print \$2}') -gt $fb_before ]"
 nt_exec $P tx "$PEER" send --bind 198.18.0.11:5000 --to $SFU_DP_IP:40000 --profile gcm \
 	--key $K_PUB --ssrc 1111 --pt 96 --count 100 --rate 2000 --seed 7 --seq 40150 \
 	>"$LOGDIR/after3.log" 2>&1
