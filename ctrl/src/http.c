@@ -28,6 +28,7 @@ struct http_session {
 	char *req;            /* admin request body */
 	size_t req_len;
 	bool req_too_big;
+	bool denied;          /* answer 403 once the body is read (clean on HTTP/2) */
 	const char *type;
 	unsigned int status;
 };
@@ -320,9 +321,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			s->body = stats_json();
 			s->type = "application/json";
 		} else if (strcmp(path, "/admin") == 0) {
-			if (!admin_allowed(wsi)) {
-				return http_status(wsi, s, HTTP_STATUS_FORBIDDEN, "forbidden");
-			}
+			s->denied = !admin_allowed(wsi);
 			if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) <= 0) {
 				return http_status(wsi, s, HTTP_STATUS_METHOD_NOT_ALLOWED, "POST only");
 			}
@@ -340,6 +339,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_HTTP_BODY: {
 		char *n;
 
+		if (s->denied)
+			return 0; /* read and discarded */
 		if (s->req_too_big || s->req_len + len > ADMIN_MAX_BODY) {
 			s->req_too_big = true;
 			return 0;
@@ -353,6 +354,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		return 0;
 	}
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (s->denied) {
+			free(s->req);
+			s->req = NULL;
+			return http_status(wsi, s, HTTP_STATUS_FORBIDDEN, "forbidden");
+		}
 		if (s->req_too_big) {
 			free(s->req);
 			s->req = NULL;
