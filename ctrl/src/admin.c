@@ -93,15 +93,6 @@ static int key(struct admin_ctx *a, const cJSON *srtp, const char *name, size_t 
 	return 0;
 }
 
-static uint32_t room_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
-}
-
 static int create_plain(struct admin_ctx *a, cJSON *out)
 {
 	const cJSON *srtp = cJSON_GetObjectItemCaseSensitive(a->data, "srtp");

@@ -200,6 +200,8 @@ cJSON *webrtc_transport_json(const struct ctrl_transport *t);
 
 /* room.c */
 struct ctrl_room *room_get(const char *id, bool create);
+/** FNV-1a of a room id: the data plane keeps a room's transports on one worker. */
+uint32_t room_hash(const char *s);
 int room_join(struct ctrl_peer *p, const char *room_id, const char *name, cJSON *caps);
 void room_leave(struct ctrl_peer *p);
 struct ctrl_transport *peer_transport(struct ctrl_peer *p, const char *id);

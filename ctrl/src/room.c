@@ -12,7 +12,7 @@
 
 #include "ctrl.h"
 
-static uint32_t fnv1a(const char *s)
+uint32_t room_hash(const char *s)
 {
 	uint32_t h = 2166136261u;
 
@@ -34,7 +34,7 @@ struct ctrl_room *room_get(const char *id, bool create)
 	if (r == NULL)
 		return NULL;
 	snprintf(r->id, sizeof(r->id), "%s", id);
-	r->dp_room = fnv1a(id);
+	r->dp_room = room_hash(id);
 	r->next = ctrl.rooms;
 	ctrl.rooms = r;
 	ctrl.n_rooms++;

@@ -98,8 +98,7 @@ t_check "bob got alice's chat" grep -q "^chat from=alice text=hello-from-alice" 
 t_check "alice got the other node's chat" grep -q "^chat from=zed text=from-node-b" "$LOGDIR/alice.log"
 t_check "bob got the other node's chat" grep -q "^chat from=zed text=from-node-b" "$LOGDIR/bob.log"
 t_check "alice's chat went out on the room channel for other nodes" grep -q 'hello-from-alice' "$LOGDIR/sub.log"
-t_wait_for "both left: no transports in the data plane" 5 sh -c \
-	"[ \$($BUILD/sfu-dpctl -p $(sfu_prefix $P) stats | awk '\$1==\"transports\"{print \$2}') = 0 ]"
+t_wait_for "both left: no transports in the data plane" 5 sfu_stat_cmp $P transports -eq 0
 
 # --- a client that vanishes (a crashed browser) is cleaned up everywhere
 client dave dave --room crash --audio --duration 8 --expect-producers 1

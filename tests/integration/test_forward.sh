@@ -31,7 +31,7 @@ t_check "receiver pings the data plane" nt_exec $P rx1 ping -c 1 -W 1 $SFU_DP_IP
 t_expect_ge "ARP requests answered" "$(sfu_stat $P arp_replies_sent)" 2
 t_expect_ge "ICMP echo answered" "$(sfu_stat $P icmp_echo_replies)" 4
 t_wait_for "neighbours learned from their ARP requests" 3 \
-	sh -c "[ \$($BUILD/sfu-dpctl -p $(sfu_prefix $P) stats | awk '\$1==\"neighbors\"{print \$2}') -ge 2 ]"
+	sfu_stat_cmp $P neighbors -ge 2
 
 # Keys: master key || salt.  GCM 16+12 bytes, CM 16+14.
 K_PUB=c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadb
@@ -74,7 +74,7 @@ id() { awk -v k="$1" '$1 == k { print $3 }' "$LOGDIR/ids.txt"; }
 t_expect_eq "six transports" "$(sfu_stat $P transports)" 6
 t_expect_eq "four consumers" "$(sfu_stat $P consumers)" 4
 # The data plane resolves the receivers when they are bound.
-t_wait_for "receivers resolved by ARP" 5 sh -c "[ \$($BUILD/sfu-dpctl -p $(sfu_prefix $P) stats | awk '\$1==\"neighbors\"{print \$2}') -ge 3 ]"
+t_wait_for "receivers resolved by ARP" 5 sfu_stat_cmp $P neighbors -ge 3
 
 # finished NAME: wait (up to 10 s) for a background command that ends by itself.
 finished() { t_stop "$1" 0; }
@@ -166,7 +166,7 @@ nt_exec $P tx "$PEER" send --bind 198.18.0.11:5000 --to $SFU_DP_IP:40000 --profi
 fb_before=$(sfu_stat $P rtcp_feedback_forwarded)
 t_check "consumer 1 resumed" sfu_dpctl $P consumer-pause "$(id c1)" 0
 t_wait_for "the resumed video consumer asked the publisher for a keyframe (PLI)" 2 \
-	sh -c "[ \$($BUILD/sfu-dpctl -p $(sfu_prefix $P) stats | awk '\$1==\"rtcp_feedback_forwarded\"{print \$2}') -gt $fb_before ]"
+	sfu_stat_cmp $P rtcp_feedback_forwarded -gt $fb_before
 nt_exec $P tx "$PEER" send --bind 198.18.0.11:5000 --to $SFU_DP_IP:40000 --profile gcm \
 	--key $K_PUB --ssrc 1111 --pt 96 --count 100 --rate 2000 --seed 7 --seq 40150 \
 	>"$LOGDIR/after3.log" 2>&1

@@ -33,9 +33,9 @@ field() { grep "^$2" "$LOGDIR/$1.log" | grep -o "\b$3=[^ ]*" | head -n 1 | cut -
 # --- consent
 t_bg frank nt_exec $P a "$CLIENT" --url "$(sfu_ctrl_url $P)" --insecure --bind-ip 198.18.0.11 \
 	--room consent --name frank --audio --duration 9 --stop-consent-after 1 --quiet
-t_wait_for "frank's transports are up" 5 sh -c "[ \$($BUILD/sfu-dpctl -p $(sfu_prefix $P) stats | awk '\$1==\"transports\"{print \$2}') = 2 ]"
+t_wait_for "frank's transports are up" 5 sfu_stat_cmp $P transports -eq 2
 t_wait_for "consent lapsed: his transports left the data plane (WebSocket still open)" 8 \
-	sh -c "[ \$($BUILD/sfu-dpctl -p $(sfu_prefix $P) stats | awk '\$1==\"transports\"{print \$2}') = 0 ]"
+	sfu_stat_cmp $P transports -eq 0
 t_check "frank is still in the room" sh -c \
 	"ip netns exec $P-ctrl curl -s http://127.0.0.1:8080/stats | grep -q '\"peers\":1'"
 t_check "frank finished" t_stop frank 0
@@ -46,7 +46,7 @@ t_check "ctrl counted the lapsed consent" sh -c \
 # --- drain
 t_bg gina nt_exec $P b "$CLIENT" --url "$(sfu_ctrl_url $P)" --insecure --bind-ip 198.18.0.12 \
 	--room drain --name gina --audio --video --duration 10 --quiet
-t_wait_for "gina's call is up" 5 sh -c "[ \$($BUILD/sfu-dpctl -p $(sfu_prefix $P) stats | awk '\$1==\"transports\"{print \$2}') = 2 ]"
+t_wait_for "gina's call is up" 5 sfu_stat_cmp $P transports -eq 2
 kill -TERM -- "-$(t_pid ctrl)"  # the ctrl job's process group, by pid
 sleep 0.5
 printf '%s\n' '{"id":1,"method":"join","data":{"roomId":"late","displayName":"late"}}' |

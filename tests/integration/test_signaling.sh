@@ -87,7 +87,7 @@ t_check "empty chat refused" has bad '"id":21,"ok":false,"error":{"code":"INVALI
 t_check "captions flag not boolean" has bad '"id":22,"ok":false,"error":{"code":"INVALID_PARAMS","message":"enabled'
 t_check "a transport after all that" has bad '"id":23,"ok":true,"data":{"id":"t'
 t_wait_for "the closed session left nothing in the data plane" 3 \
-	sh -c "[ \$($BUILD/sfu-dpctl -p $(sfu_prefix $P) stats | awk '\$1==\"transports\"{print \$2}') = 0 ]"
+	sfu_stat_cmp $P transports -eq 0
 t_check "and nothing in ctrl" sh -c "$(declare -f sfu_ctrl_get nt_exec); sfu_ctrl_get $P /stats | grep -q '\"peers\":0'"
 
 probe big --big 70000 </dev/null

@@ -38,7 +38,7 @@ EOB
 t_check "plain transports and an audio producer created" \
 	sh -c "$BUILD/sfu-dpctl -p $(sfu_prefix $P) batch - < $LOGDIR/setup.batch > $LOGDIR/ids.txt"
 id() { awk -v k="$1" '$1 == k { print $3 }' "$LOGDIR/ids.txt"; }
-t_wait_for "receiver resolved" 5 sh -c "[ \$($BUILD/sfu-dpctl -p $(sfu_prefix $P) stats | awk '\$1==\"neighbors\"{print \$2}') -ge 1 ]"
+t_wait_for "receiver resolved" 5 sfu_stat_cmp $P neighbors -ge 1
 
 send() { # COUNT SEQ SSRC PT
 	nt_exec $P tx "$PEER" send --bind 198.18.0.11:5000 --to $SFU_DP_IP:40000 --profile cm \

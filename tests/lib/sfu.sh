@@ -5,6 +5,7 @@
 #                                             198.18.0.1/24, file prefix sfut-P
 #   sfu_dpctl P args...                        sfu-dpctl against it
 #   sfu_stat P NAME                            one summed counter / gauge (0 if absent)
+#   sfu_stat_cmp P NAME OP N                   [ counter OP N ] (OP: -eq -ge -gt ...)
 #   sfu_kv KEY FILE                            KEY=value from the last line having it
 #   sfu_dp_cleanup P                           remove hugepage/runtime files of P
 BUILD=${BUILD:-build}
@@ -43,6 +44,10 @@ sfu_dpctl() {
 
 sfu_stat() {
 	sfu_dpctl "$1" stats all | awk -v k="$2" '$1 == k { print $2; found = 1 } END { if (!found) print 0 }'
+}
+
+sfu_stat_cmp() {
+	[ "$(sfu_stat "$1" "$2")" "$3" "$4" ]
 }
 
 sfu_kv() {
