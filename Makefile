@@ -12,7 +12,8 @@
 # by the wildcards below: dataplane/lib/*.c and ctrl/lib/*.c go into libsfu.a (shared by
 # all binaries and tests), ctrl/src/*.c make sfu-ctrl,
 # tests/unit/test_*.c, tests/tools/*.c, tests/fuzz/fuzz_*.c and perf/bench_*.c each
-# become one program.
+# become one program; perf/pktgen/*.c make sfu-pktgen and perf/janus/*.c make
+# sfu-janus-client (the WebRTC test client speaking Janus's VideoRoom API).
 
 BUILD  ?= build
 CC     ?= gcc
@@ -44,6 +45,8 @@ UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 TOOL_SRCS  := $(wildcard tests/tools/*.c)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_SRCS := $(wildcard perf/bench_*.c)
+PKTGEN_SRCS := $(wildcard perf/pktgen/*.c)
+JANUS_SRCS  := $(wildcard perf/janus/*.c)
 
 LIB     := $(BUILD)/libsfu.a
 DP_BIN  := $(BUILD)/sfu-dataplane
@@ -55,14 +58,17 @@ UNITS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOLS   := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/%)
 FUZZERS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 BENCHES := $(BENCH_SRCS:perf/%.c=$(BUILD)/perf/%)
+PKTGEN  := $(BUILD)/perf/sfu-pktgen
+JANUSC  := $(BUILD)/perf/sfu-janus-client
+PERF_BINS := $(if $(PKTGEN_SRCS),$(PKTGEN)) $(if $(JANUS_SRCS),$(JANUSC))
 
 BINS := $(DP_BIN) $(DPCTL) $(if $(CTRL_SRCS),$(CTRL_BIN)) $(if $(TAP_SRCS),$(TAP_BIN)) \
         $(if $(STTD_SRCS),$(STTD_BIN))
 
-.PHONY: all deps-ok check-build test run bench clean install-deps web
+.PHONY: all deps-ok check-build test run bench bench-capacity clean install-deps web
 .DEFAULT_GOAL := all
 
-all: deps-ok $(BINS) $(UNITS) $(TOOLS) $(FUZZERS) $(BENCHES) web
+all: deps-ok $(BINS) $(UNITS) $(TOOLS) $(FUZZERS) $(BENCHES) $(PERF_BINS) web
 
 # The browser client: mediasoup-client bundled by esbuild into ctrl/web/dist
 # (what sfu-ctrl serves).  npm ci installs exactly package-lock.json.
@@ -120,6 +126,14 @@ $(BUILD)/perf/%: $(BUILD)/perf/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(PKTGEN): $(PKTGEN_SRCS:%.c=$(BUILD)/%.o) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(JANUSC): $(JANUS_SRCS:%.c=$(BUILD)/%.o) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 install-deps:
 	scripts/install-deps
 
@@ -142,6 +156,14 @@ bench:
 	$(MAKE) all
 	hugepages/setup
 	BUILD=$(BUILD) perf/run-bench
+
+# The capacity report: sfu-pktgen scenario matrix, plots, Janus side by side
+# (installs the bench-only packages: janus, gnuplot, linux-perf).
+bench-capacity:
+	scripts/install-deps --bench
+	$(MAKE) all
+	hugepages/setup
+	BUILD=$(BUILD) perf/bench-capacity
 
 clean:
 	rm -rf build build-san ctrl/web/dist
