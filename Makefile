@@ -158,7 +158,7 @@ bench:
 	BUILD=$(BUILD) perf/run-bench
 
 # The capacity report: sfu-pktgen scenario matrix, plots, Janus side by side
-# (installs the bench-only packages: janus, gnuplot, linux-perf).
+# (install-deps --bench adds gnuplot and linux-perf).
 bench-capacity:
 	scripts/install-deps --bench
 	$(MAKE) all
