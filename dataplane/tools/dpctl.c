@@ -193,9 +193,9 @@ static int print_stats(bool all)
 			printf("drop_%s %" PRIu64 "\n", sfu_drop_names[i], v);
 	}
 	printf("transports %" PRIu64 "\nproducers %" PRIu64 "\nconsumers %" PRIu64
-	       "\nneighbors %" PRIu64 "\nworkers %" PRIu64 "\n",
+	       "\nneighbors %" PRIu64 "\nworkers %" PRIu64 "\ntsc_hz %" PRIu64 "\n",
 	       sh->gauges.transports, sh->gauges.producers, sh->gauges.consumers,
-	       sh->gauges.neighbors, sh->gauges.workers);
+	       sh->gauges.neighbors, sh->gauges.workers, sh->gauges.tsc_hz);
 	return 0;
 }
 
