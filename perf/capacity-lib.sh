@@ -1,0 +1,248 @@
+# perf/capacity-lib.sh — the pieces of perf/bench-capacity (sourced by it after
+# the tests' libraries): starting the SFU with W workers, one scenario's
+# search, the report (tables, JSON, plots, the planning table).
+#
+#   cap_start_sfu W                 data plane with W workers + sfu-ctrl (admin token)
+#   cap_stop_sfu
+#   cap_run_scenario W OVER NAME    sfu-pktgen --search; one line to results.jsonl
+#   cap_report                      report.md, capacity.json, *.png
+
+# Largest offered output rate a scenario's search may reach (packets/s); the
+# room count bound follows from it (and from the admin set-up time it costs).
+CAP_MAX_PPS=${CAP_MAX_PPS:-1200000}
+CAP_MAX_TRANSPORTS=${CAP_MAX_TRANSPORTS:-1200}
+CAP_MAX_CONSUMERS=${CAP_MAX_CONSUMERS:-24000}
+
+# cap_scenario NAME -> "ARGS|PER_ROOM_TRANSPORTS|PER_ROOM_CONSUMERS|OUT_PPS_PER_ROOM"
+# Video: ~1200-byte packets; pps = kbps * 1000 / 8 / 1200.  Audio: 50 pps.
+cap_scenario() {
+	local name=$1 s n kbps
+	case $name in
+	fanout-1x*)
+		s=${name#fanout-1x} kbps=8000
+		echo "--publishers 1 --subscribers $s --media video --video-kbps $kbps|$((1 + s))|$s|$(awk -v k=$kbps -v s="$s" 'BEGIN { printf "%d", k * 1000 / 8 / 1200 * s }')"
+		;;
+	room-*)
+		n=${name#room-}
+		case $n in 2) kbps=4000 ;; 10) kbps=1500 ;; *) kbps=500 ;; esac
+		echo "--room-size $n --media av --video-kbps $kbps|$n|$((n * (n - 1) * 2))|$(awk -v k=$kbps -v n="$n" 'BEGIN { printf "%d", n * (n - 1) * (50 + k * 1000 / 8 / 1200) }')"
+		;;
+	*) return 1 ;;
+	esac
+}
+
+# Worker lcores: main on CPU 0 (it idles), workers on CPUs 1.. round robin
+# (CPU 0 too when there is only one other); the generator is pinned to CPU 0.
+cap_lcores() {
+	local w=$1 i l="0@0" ncpu
+	ncpu=$(nproc)
+	for ((i = 1; i <= w; i++)); do
+		if [ "$ncpu" -gt 1 ]; then
+			l="$l,$i@$((1 + (i - 1) % (ncpu - 1)))"
+		else
+			l="$l,$i@0"
+		fi
+	done
+	echo "$l"
+}
+
+cap_start_sfu() {
+	local w=$1
+	echo "== data plane with $w worker(s) ($(cap_lcores "$w"))"
+	# Each start writes fresh logs (dp.log, ctrl.log) for the worker count.
+	sfu_dp_start $P -s dataplane.lcores="$(cap_lcores "$w")" \
+		-s dataplane.port=net_af_packet0,iface=dp0,qpairs="$w" \
+		-s dataplane.memory_mb=768 -s dataplane.mbufs=32767 -s dataplane.msg_pool=8191 \
+		-s dataplane.max_transports=$((CAP_MAX_TRANSPORTS + 64)) \
+		-s dataplane.max_producers=$((CAP_MAX_TRANSPORTS * 2 + 64)) \
+		-s dataplane.max_consumers=$((CAP_MAX_CONSUMERS + 256)) >/dev/null
+	sfu_ctrl_start $P -s ctrl.admin_token="$TOKEN" >/dev/null
+}
+
+cap_stop_sfu() {
+	t_stop ctrl >/dev/null 2>&1 || true
+	t_stop dp >/dev/null 2>&1 || true
+	sfu_dp_cleanup $P
+}
+
+# The data plane's pid (the dp job runs "ip netns exec", which execs it).
+cap_dp_pid() {
+	local pid
+	pid=$(t_pid dp)
+	cat /proc/"$pid"/task/*/children 2>/dev/null | awk '{ print $1; exit }' | grep . || echo "$pid"
+}
+
+cap_run_scenario() {
+	local w=$1 over=$2 name=$3 spec args per_t per_c per_pps rmax json perf_pid=
+	local c0 c1 o0 o1 hz cycles
+	spec=$(cap_scenario "$name") || { echo "bench-capacity: unknown scenario $name" >&2; return 1; }
+	IFS='|' read -r args per_t per_c per_pps <<<"$spec"
+	rmax=$(awk -v m="$CAP_MAX_PPS" -v p="$per_pps" -v t="$per_t" -v c="$per_c" \
+		-v mt="$CAP_MAX_TRANSPORTS" -v mc="$CAP_MAX_CONSUMERS" 'BEGIN {
+		r = int(m / p) + 1; if (r * t > mt) r = int(mt / t); if (r * c > mc) r = int(mc / c)
+		if (r < 1) r = 1; print r }')
+	json=$OUT/logs/$name-w$w.json
+	echo "-- $name, $w worker(s): search 1..$rmax rooms ($per_pps pkt/s out per room)"
+	o0=$(sfu_stat $P rtp_out)
+	c0=$(sfu_stat $P busy_cycles)
+	if [ "$CYCLES_SRC" = perf ]; then
+		perf stat -x, -e cycles -o "$OUT/logs/$name-w$w.perf" -p "$(cap_dp_pid)" &
+		perf_pid=$!
+	fi
+	# shellcheck disable=SC2086
+	if ! nt_exec $P gen "$PKTGEN" -l 0 --no-pci --file-prefix "$GEN_PREFIX" -m 256 \
+		--vdev net_af_packet0,iface=v-gen -- \
+		--admin "https://$SFU_CTRL_IP:8443/admin" --admin-token "$TOKEN" --insecure \
+		--ip 198.18.0.11 --prefix-len 24 --sfu-ip "$SFU_DP_IP" \
+		--rooms "$rmax" $args --duration "$TRIAL_S" --warmup 1 --auth-sample 16 \
+		--search --max-loss 0.001 --max-trials "$MAX_TRIALS" --no-progress \
+		--json "$json" >"$OUT/logs/$name-w$w.txt" 2>&1; then
+		echo "bench-capacity: sfu-pktgen failed for $name (log: $OUT/logs/$name-w$w.txt):"
+		tail -n 5 "$OUT/logs/$name-w$w.txt"
+		[ -z "$perf_pid" ] || kill -INT "$perf_pid" 2>/dev/null || true
+		return 0
+	fi
+	o1=$(sfu_stat $P rtp_out)
+	c1=$(sfu_stat $P busy_cycles)
+	hz=$(sfu_stat $P tsc_hz)
+	if [ -n "$perf_pid" ]; then
+		kill -INT "$perf_pid" 2>/dev/null || true
+		wait "$perf_pid" 2>/dev/null || true
+		cycles=$(awk -F, '$3 == "cycles" { print $1 }' "$OUT/logs/$name-w$w.perf")
+	else
+		cycles=$((c1 - c0))
+	fi
+	jq -c --arg name "$name" --argjson w "$w" --argjson over "$over" --arg src "$CYCLES_SRC" \
+		--argjson cycles "${cycles:-0}" --argjson out "$((o1 - o0))" --argjson hz "${hz:-0}" \
+		--argjson rmax "$rmax" '{scenario: $name, workers: $w, oversubscribed: $over,
+		  rooms_max: $rmax, cycles_source: $src, cycles: $cycles, rtp_out: $out, tsc_hz: $hz,
+		  cycles_per_packet: (if $out > 0 then ($cycles / $out) else null end),
+		  best: .best, trials: (.trials | length)}' "$json" >>"$OUT/results.jsonl"
+	jq -r '"   best: \(.best.active_rooms) rooms  \(.best.rx_pps | floor) pkt/s out  " +
+		"\(.best.rx_gbps * 100 | round / 100) Gbps  loss \(.best.loss_ratio)  " +
+		"p50 \(.best.latency_us.p50) us  p99 \(.best.latency_us.p99) us  " +
+		"\(.cycles_per_packet // 0 | round) cycles/pkt"' <<<"$(tail -n 1 "$OUT/results.jsonl")"
+}
+
+# c2d-highcpu-8: 8 vCPUs (4 cores x 2 threads, AMD EPYC Milan, 3.05 GHz all-core
+# turbo).  Layout: vCPU 0 main lcore + sfu-ctrl + Redis, vCPU 1 sfu-tap, 6 workers.
+C2D_VCPUS=8
+C2D_WORKERS=${CAP_C2D_WORKERS:-6}
+C2D_HZ=${CAP_C2D_HZ:-3050000000}
+C2D_GBPS=${CAP_C2D_GBPS:-16}   # the VM's egress bandwidth cap (Gbit/s)
+
+cap_report() {
+	local md=$OUT/report.md res=$OUT/results.jsonl
+	[ -s "$res" ] || { echo "bench-capacity: no results"; return 1; }
+	jq -s --slurpfile janus <(cat "$OUT/janus.json" 2>/dev/null || echo null) \
+		--arg cpus "$NCPU" '{cpus: ($cpus | tonumber), scenarios: ., janus: $janus[0]}' \
+		"$res" >"$OUT/capacity.json"
+	{
+		echo "# Capacity report ($(date -u +%Y-%m-%dT%H:%MZ), $NCPU CPUs, $(lscpu | sed -n 's/^Model name: *//p'))"
+		echo
+		echo "Highest load with < 0.1% loss (sfu-pktgen --search, trials of ${TRIAL_S} s); cycles per"
+		echo "forwarded packet from $CYCLES_SRC; \"per worker\" = TSC Hz / cycles per packet."
+		echo
+		echo "| scenario | workers | rooms | out pkt/s | Gbps | loss | p50 µs | p99 µs | cycles/pkt | per worker pkt/s |"
+		echo "|---|---|---|---|---|---|---|---|---|---|"
+		jq -r '"| \(.scenario) | \(.workers)\(if .oversubscribed then " (oversubscribed)" else "" end) | " +
+			(if .best then "\(.best.active_rooms) | \(.best.rx_pps | floor) | \(.best.rx_gbps * 1000 | round / 1000) | \(.best.loss_ratio * 1e5 | round / 1e3)% | \(.best.latency_us.p50) | \(.best.latency_us.p99)"
+			 else "none passed | | | | | " end) +
+			" | \(.cycles_per_packet // 0 | round) | \(if (.cycles_per_packet // 0) > 0 then (.tsc_hz / .cycles_per_packet | floor) else "" end) |"' "$res"
+		echo
+		cap_janus_table
+		echo
+		cap_plan_table
+	} >"$md"
+	cap_plots
+	echo
+	cat "$md"
+	echo
+	echo "bench-capacity: report $md, JSON $OUT/capacity.json, plots $OUT/*.png"
+}
+
+cap_janus_table() {
+	local j=$OUT/janus.json
+	echo "## Side by side with Janus 1.1 (perf/janus/compare)"
+	echo
+	if ! jq -e . "$j" >/dev/null 2>&1; then
+		echo "(no comparison: see logs/janus.txt)"
+		return 0
+	fi
+	jq -r '.table_md // empty' "$j"
+	jq -r 'if .ratio then "\nOur forwarded packets per CPU-second / Janus'"'"'s: **\(.ratio * 10 | round / 10)x**" else empty end' "$j"
+}
+
+# Derived, not measured: the W=1 per-worker rate scaled to a c2d-highcpu-8
+# (cycles per packet carry over; the clock and worker count change).
+cap_plan_table() {
+	echo "## Capacity planning: c2d-highcpu-8 ($C2D_VCPUS vCPUs: 1 main lcore + sfu-ctrl + Redis, 1 sfu-tap, $C2D_WORKERS workers)"
+	echo
+	echo "Per worker = $((C2D_HZ / 1000000)) MHz / cycles per packet measured above with 1 worker"
+	echo "(on veth, so the kernel's af_packet cost is in it: conservative for a DPDK NIC);"
+	echo "node = the lower of $C2D_WORKERS workers and the VM's ${C2D_GBPS} Gbit/s egress at the scenario's"
+	echo "packet size; a room's load is the packets its members receive."
+	echo
+	echo "| scenario | cycles/pkt | per worker pkt/s | node pkt/s | bound | out pkt/s per room | rooms per node | participants per node |"
+	echo "|---|---|---|---|---|---|---|---|"
+	jq -r --argjson hz "$C2D_HZ" --argjson w "$C2D_WORKERS" --argjson gbps "$C2D_GBPS" \
+		'select(.workers == 1 and (.cycles_per_packet // 0) > 0 and .best) |
+		(.scenario | capture("(?<k>fanout-1x|room-)(?<n>[0-9]+)")) as $s |
+		($hz / .cycles_per_packet) as $pw | ($pw * $w) as $cpu |
+		(.best.rx_gbps * 1e9 / 8 / .best.rx_pps) as $bytes | ($gbps * 1e9 / 8 / ($bytes + 24)) as $nic |
+		(if $cpu < $nic then $cpu else $nic end) as $node |
+		(.best.rx_pps / .best.active_rooms) as $room |
+		(if $s.k == "room-" then ($s.n | tonumber) else (($s.n | tonumber) + 1) end) as $people |
+		"| \(.scenario) | \(.cycles_per_packet | round) | \($pw | floor) | \($node | floor) | \(if $cpu < $nic then "CPU" else "egress" end) | \($room | floor) | \($node / $room | floor) | \($node / $room * $people | floor) |"' \
+		"$OUT/results.jsonl"
+}
+
+cap_plots() {
+	local d=$OUT/logs/plot
+	mkdir -p "$d"
+	# throughput vs fan-out, one line per worker count
+	jq -r 'select(.scenario | startswith("fanout-1x")) | select(.best) |
+		"\(.workers) \(.scenario | ltrimstr("fanout-1x")) \(.best.rx_pps)"' "$OUT/results.jsonl" |
+		sort -k1,1n -k2,2n >"$d/fanout.dat"
+	# throughput vs workers, one line per scenario
+	jq -r 'select(.best) | "\(.scenario) \(.workers) \(.best.rx_pps)"' "$OUT/results.jsonl" |
+		sort -k1,1 -k2,2n >"$d/workers.dat"
+	# latency CDF of each scenario's best trial with 1 worker
+	: >"$d/cdf.dat"
+	jq -r 'select(.workers == 1 and .best and .best.latency_us.histogram) |
+		.scenario as $s | (.best.latency_us.histogram | map(.[1]) | add) as $n |
+		[foreach .best.latency_us.histogram[] as $b (0; . + $b[1]; "\($s) \($b[0]) \(. / $n)")] |
+		.[]' "$OUT/results.jsonl" >"$d/cdf.dat" || true
+	gnuplot <<GP 2>"$d/gnuplot.err" || echo "bench-capacity: gnuplot failed (see $d/gnuplot.err)"
+set terminal pngcairo size 900,560 noenhanced
+set grid
+set key left top
+set yrange [0:*]
+set output "$OUT/throughput-fanout.png"
+set title "Forwarded packets/s at < 0.1% loss vs fan-out"
+set xlabel "subscribers per publisher"
+set ylabel "packets/s out"
+set logscale x
+set xtics (1, 10, 50)
+plot for [w in "$(awk '{print $1}' "$d/fanout.dat" | sort -un | tr '\n' ' ')"] "$d/fanout.dat" \
+	using (\$1 == real(w) ? \$2 : 1/0):3 with linespoints lw 2 title sprintf("%s worker(s)", w)
+unset logscale x
+set xtics autofreq
+set output "$OUT/throughput-workers.png"
+set title "Forwarded packets/s at < 0.1% loss vs worker lcores"
+set xlabel "worker lcores"
+set xtics 1
+plot for [s in "$(awk '{print $1}' "$d/workers.dat" | sort -u | tr '\n' ' ')"] "$d/workers.dat" \
+	using (strcol(1) eq s ? \$2 : 1/0):3 with linespoints lw 2 title s
+set output "$OUT/latency-cdf.png"
+set title "Forwarding latency CDF (best trial, 1 worker)"
+set xlabel "latency (µs)"
+set ylabel "fraction of packets"
+set logscale x
+set xtics autofreq
+set yrange [0:1]
+set key right bottom
+plot for [s in "$(awk '{print $1}' "$d/cdf.dat" | sort -u | tr '\n' ' ')"] "$d/cdf.dat" \
+	using (strcol(1) eq s ? \$2 : 1/0):3 with steps lw 2 title s
+GP
+}
