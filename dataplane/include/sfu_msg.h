@@ -16,6 +16,14 @@
  * Packets from the wire for ctrl (STUN, DTLS) arrive as SFU_MSG_PACKET_IN on
  * the event ring of the client that said role SFU_ROLE_CTRL in its HELLO.
  *
+ * Audio levels.  An audio producer added with level_ext_id != 0 carries the
+ * RFC 6464 ssrc-audio-level header extension under that id; its owning worker
+ * reads the level of every authenticated packet and, every
+ * SFU_AUDIO_LEVEL_INTERVAL_MS, sends SFU_MSG_AUDIO_LEVELS to the channel that
+ * added the producer: one entry per such producer of that worker (also those
+ * that sent nothing), split over several messages when more than
+ * SFU_AUDIO_LEVELS_MAX (all but the last of one interval have `more` set).
+ *
  * Two more rings: SFU_RING_TAP (data plane -> tap, SFU_MSG_TAP_RTP: decrypted
  * audio of producers with captions on) and SFU_RING_CAPTIONS (tap -> ctrl,
  * SFU_MSG_CAPTION).  Full rings drop and count: nobody waits.
@@ -34,7 +42,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define SFU_MSG_VERSION 1
+#define SFU_MSG_VERSION 2
 
 /* Shared object names (one set per --file-prefix). */
 #define SFU_MSG_POOL "sfu_msg_pool"
@@ -78,6 +86,7 @@ enum sfu_msg_type {
 	SFU_MSG_REPLY = 64,       /* reply: req_id, status, assigned id */
 	SFU_MSG_PACKET_IN,        /* packet: STUN/DTLS from the wire */
 	SFU_MSG_TRANSPORT_CLOSED, /* id: removed by the data plane itself */
+	SFU_MSG_AUDIO_LEVELS,     /* audio_levels: one worker's interval of producer levels */
 
 	/* data plane -> tap, tap -> ctrl */
 	SFU_MSG_TAP_RTP = 96,     /* tap_rtp: a decrypted audio RTP packet */
@@ -137,6 +146,8 @@ struct sfu_msg_producer_add {
 	uint8_t paused;
 	uint8_t tap;
 	uint32_t clock_rate;
+	uint8_t level_ext_id; /* RFC 6464 ssrc-audio-level extension id (RFC 8285), 0: none */
+	uint8_t pad[3];
 };
 
 struct sfu_msg_consumer_add {
@@ -190,6 +201,29 @@ struct sfu_msg_tap_rtp {
 	uint8_t data[SFU_MSG_DATA_MAX];
 };
 
+/* Audio levels (RFC 6464): reports every SFU_AUDIO_LEVEL_INTERVAL_MS. */
+#define SFU_AUDIO_LEVEL_INTERVAL_MS 300
+#define SFU_AUDIO_LEVELS_MAX 120
+#define SFU_AUDIO_LEVEL_SILENT 127 /* -dBov of digital silence / nothing received */
+
+struct sfu_audio_level {
+	uint32_t producer;
+	uint16_t packets;       /* authenticated packets with a level this interval */
+	uint16_t voice;         /* of them, with the V (voice activity) bit set */
+	uint8_t dbov;           /* mean level in -dBov (0 loudest .. 127); 127 when packets == 0 */
+	uint8_t pad[3];
+};
+
+struct sfu_msg_audio_levels {
+	uint32_t worker;        /* the reporting worker (a room's producers share one) */
+	uint32_t seq;           /* that worker's interval number */
+	uint16_t interval_ms;   /* time the counts cover */
+	uint8_t more;           /* 1: more entries of this interval follow */
+	uint8_t pad;
+	uint32_t n;             /* entries used */
+	struct sfu_audio_level lv[SFU_AUDIO_LEVELS_MAX];
+};
+
 struct sfu_msg_caption {
 	uint32_t producer;
 	uint32_t is_final;
@@ -217,6 +251,7 @@ struct sfu_msg {
 		struct sfu_msg_reply reply;
 		struct sfu_msg_tap_rtp tap_rtp;
 		struct sfu_msg_caption caption;
+		struct sfu_msg_audio_levels audio_levels;
 	} u;
 };
 

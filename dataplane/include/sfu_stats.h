@@ -42,6 +42,10 @@
 	_(TAP_MIRRORED, "tap_mirrored")                                        \
 	_(FEEDBACK_FWD, "rtcp_feedback_forwarded")                             \
 	_(SR_FWD, "rtcp_sr_forwarded")                                         \
+	_(AUDIO_LEVELS, "audio_level_packets")                                 \
+	_(AUDIO_LEVEL_MISSING, "audio_level_missing")                          \
+	_(AUDIO_LEVEL_MALFORMED, "audio_level_malformed")                      \
+	_(AUDIO_LEVEL_REPORTS, "audio_level_reports")                          \
 	_(BUSY_CYCLES, "busy_cycles")                                          \
 	_(POLLS, "polls")
 
@@ -87,6 +91,7 @@
 	_(TX_FULL, "tx_full")                                                  \
 	_(CTRL_RING_FULL, "ctrl_ring_full")                                    \
 	_(TAP_RING_FULL, "tap_ring_full")                                      \
+	_(LEVEL_RING_FULL, "level_ring_full")                                  \
 	_(MSG_POOL_EMPTY, "msg_pool_empty")                                    \
 	_(HANDOVER_FULL, "handover_ring_full")                                 \
 	_(SLOW_RING_FULL, "slow_ring_full")                                    \

@@ -59,6 +59,7 @@ const char *sfu_msg_type_name(unsigned int type)
 	case SFU_MSG_REPLY: return "reply";
 	case SFU_MSG_PACKET_IN: return "packet_in";
 	case SFU_MSG_TRANSPORT_CLOSED: return "transport_closed";
+	case SFU_MSG_AUDIO_LEVELS: return "audio_levels";
 	case SFU_MSG_TAP_RTP: return "tap_rtp";
 	case SFU_MSG_CAPTION: return "caption";
 	default: return "?";

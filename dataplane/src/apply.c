@@ -64,10 +64,10 @@ static void transport_bind(const struct dp_cmd *cmd)
 	memset(t->rtcp_rx, 0, sizeof(t->rtcp_rx));
 }
 
-static void producer_add(const struct dp_cmd *cmd)
+static void producer_add(struct dp_worker *w, const struct dp_cmd *cmd)
 {
 	struct dp_producer *p = &dp.producers[cmd->slot];
-	const struct sfu_msg_producer_add *a = &cmd->u.p_add;
+	const struct sfu_msg_producer_add *a = &cmd->u.p_add.a;
 	struct dp_transport *t = &dp.transports[dp_slot(a->transport)];
 
 	memset(p, 0, offsetof(struct dp_producer, consumers));
@@ -84,14 +84,29 @@ static void producer_add(const struct dp_cmd *cmd)
 	sfu_srtp_stream_init(&p->rx);
 	sfu_srtp_stream_init(&p->rx_rtx);
 	t->producers[t->n_producers++] = cmd->slot;
+	/* Levels only for audio: the per-packet check is then one byte. */
+	if (a->kind == SFU_MEDIA_AUDIO && a->level_ext_id != 0) {
+		p->level_ext_id = a->level_ext_id;
+		p->level_channel = (uint8_t)cmd->u.p_add.channel;
+		p->level_idx = w->n_levels;
+		w->level_slots[w->n_levels++] = cmd->slot;
+	}
 }
 
-static void producer_remove(const struct dp_cmd *cmd)
+static void producer_remove(struct dp_worker *w, const struct dp_cmd *cmd)
 {
 	struct dp_producer *p = &dp.producers[cmd->slot];
 	struct dp_transport *t = &dp.transports[p->transport];
 
 	list_remove(t->producers, &t->n_producers, cmd->slot);
+	if (p->level_ext_id != 0) {
+		/* Swap the last entry into its place. */
+		uint32_t last = w->level_slots[--w->n_levels];
+
+		w->level_slots[p->level_idx] = last;
+		dp.producers[last].level_idx = p->level_idx;
+		p->level_ext_id = 0;
+	}
 	p->id = 0;
 }
 
@@ -157,10 +172,10 @@ void dp_apply(struct dp_worker *w, struct dp_cmd *cmd)
 		t->bound = false;
 		break;
 	case DP_CMD_PRODUCER_ADD:
-		producer_add(cmd);
+		producer_add(w, cmd);
 		break;
 	case DP_CMD_PRODUCER_REMOVE:
-		producer_remove(cmd);
+		producer_remove(w, cmd);
 		break;
 	case DP_CMD_PRODUCER_PAUSE:
 		if (dp.producers[cmd->slot].paused && !cmd->u.on)

@@ -374,7 +374,7 @@ static bool ssrc_taken(const struct dp *d, uint32_t tslot, uint32_t ssrc)
 }
 
 static int do_producer_add(struct dp *d, const struct sfu_msg_producer_add *a,
-			   struct sfu_msg_reply *r)
+			   uint16_t channel, struct sfu_msg_reply *r)
 {
 	int ts = transport_slot(d, a->transport), slot;
 	struct ctl_producer *p;
@@ -383,7 +383,8 @@ static int do_producer_add(struct dp *d, const struct sfu_msg_producer_add *a,
 	if (ts < 0)
 		return ts;
 	if ((a->kind != SFU_MEDIA_AUDIO && a->kind != SFU_MEDIA_VIDEO) || a->ssrc == 0 ||
-	    a->ssrc == a->rtx_ssrc || a->pt > 127 || a->rtx_pt > 127)
+	    a->ssrc == a->rtx_ssrc || a->pt > 127 || a->rtx_pt > 127 ||
+	    (a->level_ext_id != 0 && a->kind != SFU_MEDIA_AUDIO))
 		return -EINVAL;
 	if (ctl.t[ts].n_producers >= DP_PRODUCERS_PER_TRANSPORT)
 		return -ENOSPC;
@@ -402,7 +403,8 @@ static int do_producer_add(struct dp *d, const struct sfu_msg_producer_add *a,
 	ctl.t[ts].n_producers++;
 	d->sh->gauges.producers++;
 	cmd = cmd_new(d, DP_CMD_PRODUCER_ADD, (uint32_t)slot, p->id);
-	cmd->u.p_add = *a;
+	cmd->u.p_add.a = *a;
+	cmd->u.p_add.channel = channel;
 	cmd_send(d, ctl.t[ts].worker, cmd);
 	r->id = p->id;
 	return 0;
@@ -569,7 +571,7 @@ static void handle(struct dp *d, struct sfu_msg *m)
 		status = do_transport_remove(d, m->u.id.id);
 		break;
 	case SFU_MSG_PRODUCER_ADD:
-		status = do_producer_add(d, &m->u.producer_add, &r);
+		status = do_producer_add(d, &m->u.producer_add, m->client, &r);
 		break;
 	case SFU_MSG_PRODUCER_REMOVE:
 		status = producer_slot(d, m->u.id.id);

@@ -33,6 +33,7 @@
 
 #include "dp_neigh.h"
 #include "dp_net.h"
+#include "sfu_level.h"
 #include "sfu_msg.h"
 #include "sfu_srtp.h"
 #include "sfu_stats.h"
@@ -83,6 +84,12 @@ struct dp_producer {
 	bool paused, tap;
 	uint8_t fir_seq;
 	uint16_t n_consumers;
+	/* RFC 6464 levels (audio with the extension negotiated): read per packet,
+	 * reported every SFU_AUDIO_LEVEL_INTERVAL_MS to the channel that added it */
+	uint8_t level_ext_id;      /* 0: none */
+	uint8_t level_channel;
+	uint32_t level_idx;        /* position in the worker's level_slots */
+	struct sfu_level_acc level;
 	struct sfu_srtp_stream rx;
 	struct sfu_srtp_stream rx_rtx;
 	uint64_t rx_pkts, rx_bytes;
@@ -167,7 +174,10 @@ struct dp_cmd {
 		struct {
 			struct sfu_srtp_ctx *rx, *tx;
 		} keys;
-		struct sfu_msg_producer_add p_add;
+		struct {
+			struct sfu_msg_producer_add a;
+			uint16_t channel;  /* the client that added it (level reports) */
+		} p_add;
 		struct {
 			struct sfu_msg_consumer_add c;
 			uint32_t producer_slot;
@@ -189,6 +199,11 @@ struct dp_worker {
 	uint16_t n_tx;
 	struct rte_mbuf *tx[DP_TX_BUF];
 	unsigned int idle_polls;
+	/* producers of this worker with an audio level extension (slots, unordered) */
+	uint32_t *level_slots;     /* max_producers entries */
+	uint32_t n_levels;
+	uint32_t level_seq;
+	uint64_t level_tsc;        /* last report */
 } __rte_cache_aligned;
 
 /* The whole data plane (one instance, in dp_main.c). */
@@ -252,6 +267,8 @@ void dp_media_rtp(struct dp_worker *w, struct dp_transport *t, struct rte_mbuf *
 		  const struct dp_pkt_info *pi);
 void dp_media_rtcp(struct dp_worker *w, struct dp_transport *t, struct rte_mbuf *m,
 		   const struct dp_pkt_info *pi);
+/** Every SFU_AUDIO_LEVEL_INTERVAL_MS: level reports of this worker's producers. */
+void dp_media_levels_report(struct dp_worker *w);
 /** PLI to a video producer's publisher: a consumer starts or resumes and
  * needs a keyframe to decode from (no-op for audio or an unready transport). */
 void dp_media_request_keyframe(struct dp_worker *w, struct dp_producer *p);

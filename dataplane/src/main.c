@@ -153,6 +153,7 @@ static void create_objects(struct dp *d)
 		snprintf(name, sizeof(name), "dp_routes_%u", i);
 		hp.name = name;
 		w->routes = rte_hash_create(&hp);
+		w->level_slots = zalloc("level slots", sizeof(uint32_t) * d->conf.max_producers);
 		if (w->routes == NULL)
 			rte_exit(EXIT_FAILURE, "route table %u: %s\n", i, rte_strerror(rte_errno));
 	}

@@ -2,7 +2,9 @@
  * media.c — the SRTP forwarding fast path on a transport's owning worker.
  *
  * RTP (RFC 3550, SRTP RFC 3711 / RFC 7714): find the producer by SSRC,
- * unprotect once in place, mirror audio to the tap ring when captions are on,
+ * unprotect once in place, read the RFC 6464 audio level when the producer has
+ * the extension (reported every SFU_AUDIO_LEVEL_INTERVAL_MS, batched, to the
+ * channel that added the producer), mirror audio to the tap ring when captions are on,
  * then for every consumer build a new packet: our headers, the RTP header
  * rewritten for that consumer (SSRC, payload type, sequence number and
  * timestamp offsets), the payload encrypted straight from the decrypted source
@@ -16,6 +18,8 @@
  *
  * Threading: the owning worker only.  No locks, no malloc, no syscalls.
  */
+#include <errno.h>
+
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
 
@@ -69,6 +73,93 @@ static void mirror_to_tap(struct dp_worker *w, const struct dp_producer *p,
 		return;
 	}
 	dp_count(w->st, SFU_CNT_TAP_MIRRORED, 1);
+}
+
+/* The RFC 6464 level of an authenticated audio packet into p's interval.
+ * A packet without it, or with a malformed extension, is still forwarded. */
+static inline void read_level(struct dp_worker *w, struct dp_producer *p, const uint8_t *rtp,
+			      const struct sfu_rtp_info *ri)
+{
+	uint8_t dbov;
+	bool voice;
+	int ret = sfu_level_read(rtp, ri, p->level_ext_id, &dbov, &voice);
+
+	if (likely(ret == 0)) {
+		sfu_level_add(&p->level, dbov, voice);
+		dp_count(w->st, SFU_CNT_AUDIO_LEVELS, 1);
+	} else {
+		dp_count(w->st, ret == -ENOENT ? SFU_CNT_AUDIO_LEVEL_MISSING
+					       : SFU_CNT_AUDIO_LEVEL_MALFORMED, 1);
+	}
+}
+
+/* Send a level report (NULL-safe); a full ring is a counted drop. */
+static void levels_send(struct dp_worker *w, unsigned int ch, struct sfu_msg *msg)
+{
+	if (msg == NULL)
+		return;
+	if (rte_ring_enqueue(dp.evt[ch], msg) != 0) {
+		rte_mempool_put(dp.msg_pool, msg);
+		dp_drop(w->st, SFU_DROP_LEVEL_RING_FULL);
+		return;
+	}
+	dp_count(w->st, SFU_CNT_AUDIO_LEVEL_REPORTS, 1);
+}
+
+/*
+ * One interval's levels of every level producer on this worker, batched per
+ * owning channel (SFU_AUDIO_LEVELS_MAX entries a message, `more` on all but
+ * the last).  Producers that sent nothing are reported too (packets 0): that
+ * silence is what lets the receiver move the active speaker on.  An entry
+ * whose message could not be taken is lost with its interval (counted).
+ */
+void dp_media_levels_report(struct dp_worker *w)
+{
+	struct sfu_msg *msg[SFU_MAX_CLIENTS] = { NULL };
+	bool failed[SFU_MAX_CLIENTS] = { false };
+
+	w->level_seq++;
+	for (uint32_t i = 0; i < w->n_levels; i++) {
+		struct dp_producer *p = &dp.producers[w->level_slots[i]];
+		unsigned int ch = p->level_channel;
+		struct sfu_msg_audio_levels *al;
+		struct sfu_audio_level *e;
+		uint16_t packets, voice;
+		uint8_t dbov = sfu_level_take(&p->level, &packets, &voice);
+
+		if (ch >= SFU_MAX_CLIENTS || failed[ch])
+			continue;
+		if (msg[ch] != NULL && msg[ch]->u.audio_levels.n == SFU_AUDIO_LEVELS_MAX) {
+			msg[ch]->u.audio_levels.more = 1;
+			levels_send(w, ch, msg[ch]);
+			msg[ch] = NULL;
+		}
+		if (msg[ch] == NULL) {
+			msg[ch] = dp_msg_take(w, dp.evt[ch], SFU_DROP_LEVEL_RING_FULL);
+			if (msg[ch] == NULL) {
+				failed[ch] = true;
+				continue;
+			}
+			msg[ch]->type = SFU_MSG_AUDIO_LEVELS;
+			msg[ch]->client = (uint16_t)ch;
+			msg[ch]->req_id = 0;
+			al = &msg[ch]->u.audio_levels;
+			al->worker = w->index;
+			al->seq = w->level_seq;
+			al->interval_ms = SFU_AUDIO_LEVEL_INTERVAL_MS;
+			al->more = 0;
+			al->n = 0;
+		}
+		al = &msg[ch]->u.audio_levels;
+		e = &al->lv[al->n++];
+		e->producer = p->id;
+		e->packets = packets;
+		e->voice = voice;
+		e->dbov = dbov;
+		memset(e->pad, 0, sizeof(e->pad));
+	}
+	for (unsigned int ch = 0; ch < SFU_MAX_CLIENTS; ch++)
+		levels_send(w, ch, msg[ch]);
 }
 
 /* A new mbuf for t with room for headers; NULL (counted) when t can't send. */
@@ -218,6 +309,8 @@ void dp_media_rtp(struct dp_worker *w, struct dp_transport *t, struct rte_mbuf *
 		rte_pktmbuf_free(m);
 		return;
 	}
+	if (p->level_ext_id != 0)
+		read_level(w, p, rtp, &ri);
 	if (p->tap && p->kind == SFU_MEDIA_AUDIO)
 		mirror_to_tap(w, p, t, rtp, (uint32_t)plain_len);
 	fan_out(w, p, rtp, &ri, (uint32_t)plain_len);

@@ -5,7 +5,8 @@
  * Loop shape (after DPDK l2fwd/l3fwd): apply pending commands from the main
  * lcore; queue what the main lcore asked us to send; RX a burst from our
  * queue and another from our hand-over ring; classify each frame (VPP style:
- * one verdict per packet, every failure a named counter); flush TX.
+ * one verdict per packet, every failure a named counter); flush TX; every
+ * SFU_AUDIO_LEVEL_INTERVAL_MS report the audio levels of its producers.
  *
  * RFC 7983 demux of UDP payloads: STUN (0-3) and DTLS (20-63) go to ctrl as
  * SFU_MSG_PACKET_IN (tagged with the bound transport, or only the 5-tuple);
@@ -261,7 +262,9 @@ int dp_worker_main(void *arg)
 	struct dp_worker *w = arg;
 	struct rte_mbuf *pkts[DP_BURST];
 	void *objs[DP_BURST];
+	uint64_t level_period = rte_get_tsc_hz() / 1000 * SFU_AUDIO_LEVEL_INTERVAL_MS;
 
+	w->level_tsc = rte_rdtsc();
 	while (!dp_force_quit) {
 		uint64_t start = rte_rdtsc();
 		unsigned int n, work = 0;
@@ -295,6 +298,12 @@ int dp_worker_main(void *arg)
 		work += n;
 
 		dp_worker_flush(w);
+		/* Level reports on a TSC timer (l2fwd's drain-timer shape). */
+		if (unlikely(start - w->level_tsc >= level_period)) {
+			w->level_tsc = start;
+			if (w->n_levels > 0)
+				dp_media_levels_report(w);
+		}
 		dp_count(w->st, SFU_CNT_POLLS, 1);
 		if (work > 0) {
 			w->idle_polls = 0;
