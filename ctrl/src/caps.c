@@ -177,6 +177,23 @@ int caps_check_produce(enum sfu_media_kind kind, const cJSON *rtp, uint32_t *ssr
 	return 0;
 }
 
+uint8_t caps_level_ext_id(const cJSON *header_exts)
+{
+	const cJSON *h;
+
+	cJSON_ArrayForEach(h, header_exts) {
+		const cJSON *uri = cJSON_GetObjectItemCaseSensitive(h, "uri");
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(h, "id");
+
+		/* RFC 8285: ids 1-14 (one-byte form) or 1-255 (two-byte form). */
+		if (cJSON_IsString(uri) && strcmp(uri->valuestring, URI_LEVEL) == 0 &&
+		    cJSON_IsNumber(id) && id->valuedouble >= 1 && id->valuedouble <= 255 &&
+		    id->valuedouble == (double)(int)id->valuedouble)
+			return (uint8_t)id->valueint;
+	}
+	return 0;
+}
+
 bool caps_can_consume(const cJSON *caps, const cJSON *codec)
 {
 	const cJSON *cs = cJSON_GetObjectItemCaseSensitive(caps, "codecs"), *c;

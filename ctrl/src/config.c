@@ -72,6 +72,12 @@ static int read_cfg(struct ctrl_config *c, const struct sfu_config *cfg, char *e
 	if (ret == 0)
 		ret = sfu_config_bool(cfg, "tap", "enabled", true, &c->captions_enabled, err,
 				      errlen);
+	if (ret == 0)
+		ret = sfu_config_bool(cfg, "ctrl", "active_speaker", true, &c->speaker_enabled, err,
+				      errlen);
+	U32(c->speaker_threshold_dbov, "speaker_threshold_dbov", 50, 0, 127);
+	U32(c->speaker_switch_intervals, "speaker_switch_intervals", 2, 1, 100);
+	U32(c->speaker_silence_ms, "speaker_silence_ms", 1000, 300, 60000);
 	if (ret == 0) {
 		char host[64];
 

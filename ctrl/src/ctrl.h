@@ -22,6 +22,7 @@
 #include "dtls.h"
 #include "ice.h"
 #include "sfu_msg.h"
+#include "speaker.h"
 
 struct lws;
 struct lws_context;
@@ -55,6 +56,11 @@ struct ctrl_config {
 	uint32_t drain_ms;
 	uint32_t ice_consent_ms;  /* RFC 7675 consent lifetime */
 	bool captions_enabled;
+	/* active speaker (speaker.h) from the data plane's audio level reports */
+	bool speaker_enabled;
+	uint32_t speaker_threshold_dbov;
+	uint32_t speaker_switch_intervals;
+	uint32_t speaker_silence_ms;
 };
 
 enum ctrl_direction { CTRL_SEND = 1, CTRL_RECV = 2 };
@@ -87,6 +93,11 @@ struct ctrl_producer {
 	uint32_t ssrc;
 	uint8_t pt;
 	bool paused;
+	uint8_t level_ext_id;     /* RFC 6464 extension id (audio), 0: not negotiated */
+	/* the last audio level report of it (levels.c) */
+	uint8_t level_dbov;
+	uint16_t level_packets;
+	bool level_fresh;         /* reported in the interval being collected */
 	cJSON *codec;             /* the producer's codec (for consumers) */
 	cJSON *header_exts;       /* its header extensions */
 	cJSON *app_data;          /* the producer's appData (relayed), or NULL */
@@ -137,6 +148,9 @@ struct ctrl_room {
 	uint32_t dp_room;             /* hash: the data plane keeps a room on one worker */
 	unsigned int n_peers;
 	struct ctrl_peer *peers;
+	struct speaker_sel speaker;   /* current: a struct ctrl_peer *, 0 none */
+	bool levels_pending;          /* level entries of an unfinished interval */
+	uint32_t levels_worker;       /* the data plane worker reporting them */
 	struct ctrl_room *next;
 };
 
@@ -165,6 +179,7 @@ struct ctrl_state {
 	uint64_t ice_consent_expired;
 	uint64_t dp_errors;
 	uint64_t captions, captions_orphaned;
+	uint64_t level_reports, level_orphaned, speaker_changes;
 };
 
 extern struct ctrl_state ctrl;
@@ -214,7 +229,16 @@ void room_consumer_close(struct ctrl_consumer *c, bool notify);
 void room_transport_closed(struct ctrl_transport *t);
 void room_caption(const struct sfu_msg_caption *c);
 
+/* levels.c: audio level reports -> active speaker per room */
+void levels_on_report(const struct sfu_msg_audio_levels *al);
+/** A peer leaves or closes an audio producer: it may no longer be the speaker. */
+void levels_peer_gone(struct ctrl_peer *p, bool leaving);
+/** Tell a newly joined peer who is speaking (nothing when nobody is). */
+void levels_greet(struct ctrl_peer *p);
+
 /* caps.c */
+/** The ssrc-audio-level extension id among a producer's headerExtensions, 0 when absent. */
+uint8_t caps_level_ext_id(const cJSON *header_exts);
 cJSON *caps_router(void);
 /** Validate a producer's rtpParameters; fills ssrc, pt, codec, exts. */
 int caps_check_produce(enum sfu_media_kind kind, const cJSON *rtp, uint32_t *ssrc, uint8_t *pt,

@@ -128,6 +128,8 @@ static void handle(struct sfu_msg *m)
 {
 	if (m->type == SFU_MSG_PACKET_IN)
 		webrtc_on_packet(&m->u.packet);
+	else if (m->type == SFU_MSG_AUDIO_LEVELS)
+		levels_on_report(&m->u.audio_levels);
 	/* Late replies (after a timeout) and unknown types are dropped. */
 	sfu_msg_free(m);
 }

@@ -184,6 +184,10 @@ static char *metrics_text(void)
 		    "sfu_transports_connected_total %lu\n", (unsigned long)ctrl.transports_connected);
 	tprintf(&t, "# TYPE sfu_ice_consent_expired_total counter\n"
 		    "sfu_ice_consent_expired_total %lu\n", (unsigned long)ctrl.ice_consent_expired);
+	tprintf(&t, "# TYPE sfu_audio_level_reports_total counter\n"
+		    "sfu_audio_level_reports_total %lu\n", (unsigned long)ctrl.level_reports);
+	tprintf(&t, "# TYPE sfu_active_speaker_changes_total counter\n"
+		    "sfu_active_speaker_changes_total %lu\n", (unsigned long)ctrl.speaker_changes);
 	tprintf(&t, "# TYPE sfu_dataplane_up gauge\nsfu_dataplane_up %d\n", dataplane_up());
 	tprintf(&t, "# TYPE sfu_redis_connected gauge\nsfu_redis_connected %d\n", redis_connected());
 	if (ctrl.sh != NULL) {
@@ -219,12 +223,17 @@ static char *stats_json(void)
 	cJSON_AddNumberToObject(c, "dtlsFailed", (double)ctrl.dtls_failed);
 	cJSON_AddNumberToObject(c, "transportsConnected", (double)ctrl.transports_connected);
 	cJSON_AddNumberToObject(c, "dataplaneErrors", (double)ctrl.dp_errors);
+	cJSON_AddNumberToObject(c, "audioLevelReports", (double)ctrl.level_reports);
+	cJSON_AddNumberToObject(c, "speakerChanges", (double)ctrl.speaker_changes);
 	rooms = cJSON_AddArrayToObject(s, "rooms");
 	for (struct ctrl_room *r = ctrl.rooms; r; r = r->next) {
 		cJSON *o = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(o, "id", r->id);
 		cJSON_AddNumberToObject(o, "peers", r->n_peers);
+		if (r->speaker.current != 0)
+			cJSON_AddStringToObject(o, "activeSpeaker",
+						((struct ctrl_peer *)r->speaker.current)->id);
 		cJSON_AddItemToArray(rooms, o);
 	}
 	redis_stats(cJSON_AddObjectToObject(s, "redis"));

@@ -157,6 +157,10 @@ void room_producer_close(struct ctrl_producer *pr, bool notify_owner)
 		}
 	}
 	dpc_remove(SFU_MSG_PRODUCER_REMOVE, pr->dp_id);
+	if (pr->level_ext_id != 0) {
+		pr->level_ext_id = 0;
+		levels_peer_gone(owner, false);
+	}
 	d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "producerId", pr->id);
 	cJSON_AddStringToObject(d, "peerId", owner->id);
@@ -196,6 +200,8 @@ void room_leave(struct ctrl_peer *p)
 
 	if (!p->joined)
 		return;
+	/* First: the others hear the speaker is gone, not the one leaving. */
+	levels_peer_gone(p, true);
 	while (p->consumers != NULL)
 		room_consumer_close(p->consumers, false);
 	for (int i = 0; i < CTRL_MAX_PRODUCERS_PER_PEER; i++)

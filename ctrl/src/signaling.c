@@ -212,6 +212,7 @@ static void m_join(const struct req *rq)
 		}
 	}
 	reply_ok(rq, d);
+	levels_greet(p);
 }
 
 static void m_create_transport(const struct req *rq)
@@ -342,6 +343,10 @@ static void m_produce(const struct req *rq)
 		m->u.producer_add.clock_rate = pr->kind == SFU_MEDIA_AUDIO ? 48000 : 90000;
 		m->u.producer_add.tap = p->captions && pr->kind == SFU_MEDIA_AUDIO &&
 					ctrl.cfg.captions_enabled;
+		/* Levels for the active speaker: when the extension was negotiated. */
+		if (pr->kind == SFU_MEDIA_AUDIO && ctrl.cfg.speaker_enabled)
+			pr->level_ext_id = caps_level_ext_id(pr->header_exts);
+		m->u.producer_add.level_ext_id = pr->level_ext_id;
 	}
 	ret = dpc_call(m, &pr->dp_id);
 	if (ret < 0) {

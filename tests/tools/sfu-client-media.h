@@ -144,6 +144,8 @@ struct cm_rtp_out {
 	uint32_t ts, ssrc;
 	uint8_t mid_id;  /* 0: no MID extension */
 	const char *mid; /* 1-16 characters */
+	uint8_t level_id; /* 0: no ssrc-audio-level extension (RFC 6464) */
+	uint8_t level;    /* its byte: V (0x80) | level in -dBov */
 	bool vp8;        /* prefix the pattern with a VP8 payload descriptor */
 	bool vp8_start;  /* S bit: first packet of the frame */
 	uint32_t tag, counter;
@@ -157,10 +159,12 @@ struct cm_rtp_out {
 static inline int cm_rtp_build(uint8_t *buf, size_t cap, const struct cm_rtp_out *o)
 {
 	size_t mid_len = o->mid_id != 0 ? strlen(o->mid) : 0;
-	size_t ext_words = mid_len != 0 ? (1 + mid_len + 3) / 4 : 0;
+	size_t ext_bytes = (mid_len != 0 ? 1 + mid_len : 0) + (o->level_id != 0 ? 2 : 0);
+	size_t ext_words = (ext_bytes + 3) / 4;
 	size_t off = CM_RTP_HDR, total;
 
-	if (o->mid_id > 14 || mid_len > 16 || (o->mid_id != 0 && mid_len == 0))
+	if (o->mid_id > 14 || mid_len > 16 || (o->mid_id != 0 && mid_len == 0) ||
+	    o->level_id > 14)
 		return -EINVAL;
 	total = CM_RTP_HDR + (ext_words ? 4 + 4 * ext_words : 0) + (o->vp8 ? 1 : 0) +
 		o->pattern_len;
@@ -175,9 +179,19 @@ static inline int cm_rtp_build(uint8_t *buf, size_t cap, const struct cm_rtp_out
 		/* RFC 8285 4.2: 0xBEDE, length in words, then ID (4 bits) | len - 1 (4 bits). */
 		cm_put16(buf + off, 0xBEDE);
 		cm_put16(buf + off + 2, (uint16_t)ext_words);
+		size_t e = off + 4;
+
 		memset(buf + off + 4, 0, 4 * ext_words);
-		buf[off + 4] = (uint8_t)(o->mid_id << 4 | (mid_len - 1));
-		memcpy(buf + off + 5, o->mid, mid_len);
+		if (mid_len != 0) {
+			buf[e] = (uint8_t)(o->mid_id << 4 | (mid_len - 1));
+			memcpy(buf + e + 1, o->mid, mid_len);
+			e += 1 + mid_len;
+		}
+		if (o->level_id != 0) {
+			/* RFC 6464 3: one byte, so the length field is 0. */
+			buf[e] = (uint8_t)(o->level_id << 4);
+			buf[e + 1] = o->level;
+		}
 		off += 4 + 4 * ext_words;
 	}
 	if (o->vp8)
@@ -266,6 +280,48 @@ static inline int cm_srtp_session(srtp_t *out, uint16_t profile, const uint8_t *
 	pol.window_size = 1024;
 	pol.next = NULL;
 	return srtp_create(out, &pol) == srtp_err_status_ok ? 0 : -EIO;
+}
+
+/*
+ * The shape of synthetic video: fps frames per second of `packets` RTP packets
+ * whose patterns are pattern_len bytes (the frame's last: last_len).  kbps 0
+ * is sfu-client's historical shape (30 frames of 1000 + 1000 + 900 bytes,
+ * ~0.7 Mbit/s); otherwise the frame is split into packets of at most
+ * CM_VIDEO_PATTERN_MAX pattern bytes (~1200-byte RTP packets, as browsers
+ * packetise VP8 under the usual 1200-byte MTU budget).
+ */
+#define CM_VIDEO_FPS 30
+#define CM_VIDEO_PATTERN_MAX 1180
+
+struct cm_video_plan {
+	uint32_t fps, packets;
+	size_t pattern_len, last_len;
+};
+
+/** The plan for kbps (0: the historical shape; 1..1000000 kbit/s of pattern bytes). */
+static inline void cm_video_plan_for(uint32_t kbps, struct cm_video_plan *p)
+{
+	size_t frame;
+
+	p->fps = CM_VIDEO_FPS;
+	if (kbps == 0) {
+		p->packets = 3;
+		p->pattern_len = 1000;
+		p->last_len = 900;
+		return;
+	}
+	if (kbps > 1000000)
+		kbps = 1000000;
+	frame = (size_t)kbps * 125 / CM_VIDEO_FPS;
+	if (frame < CM_PATTERN_HDR)
+		frame = CM_PATTERN_HDR;
+	p->packets = (uint32_t)((frame + CM_VIDEO_PATTERN_MAX - 1) / CM_VIDEO_PATTERN_MAX);
+	p->pattern_len = frame / p->packets;
+	if (p->pattern_len < CM_PATTERN_HDR)
+		p->pattern_len = CM_PATTERN_HDR;
+	p->last_len = frame - (size_t)(p->packets - 1) * p->pattern_len;
+	if (p->last_len < CM_PATTERN_HDR)
+		p->last_len = CM_PATTERN_HDR;
 }
 
 #endif /* SFU_CLIENT_MEDIA_H */

@@ -23,6 +23,7 @@ static const char usage_text[] =
 	"                  [--audio] [--video] [--duration S] [--expect-producers K]\n"
 	"                  [--bind-ip IP] [--wrong-fingerprint] [--vanish-after S]\n"
 	"                  [--chat TEXT] [--captions] [--timing] [--quiet]\n"
+	"                  [--audio-level DBOV] [--audio-level-at S:DBOV]...\n"
 	"\n"
 	"Joins room R as N, creates a send and a recv transport (ICE, DTLS client), once\n"
 	"the send transport's DTLS is up publishes audio (--audio: Opus PT, 50 packets/s\n"
@@ -47,6 +48,11 @@ static const char usage_text[] =
 	"  --chat TEXT         send a chat message after joining (with --expect-producers:\n"
 	"                      once K producers are consumed, so the others are there)\n"
 	"  --captions          turn captions on (setCaptions) after joining\n"
+	"  --audio-level DBOV  the RFC 6464 ssrc-audio-level every audio packet carries\n"
+	"                      (when the router offers the extension): 0 loudest .. 127\n"
+	"                      silence, in -dBov; V (voice) set below 127; default 20\n"
+	"  --audio-level-at S:DBOV  from S seconds after connecting send DBOV instead\n"
+	"                      (repeatable, up to 8; the latest due applies)\n"
 	"  --timing            print the send transport's set-up times; the run then also\n"
 	"                      waits (within S + 15 s) for that transport's DTLS verdict\n"
 	"  --quiet             no progress on stderr\n"
@@ -56,6 +62,8 @@ static const char usage_text[] =
 	"      connect->join reply; send transport created->ICE success;\n"
 	"      ClientHello->SRTP keys; connect->SRTP keys\n"
 	"  chat from=NAME text=TEXT\n"
+	"  speaker at_ms=T peer=NAME peer_id=ID   (an activeSpeaker notification; NAME\n"
+	"      '-' and ID '-' when nobody is, NAME '?' for a peer we do not know)\n"
 	"  caption from=NAME final=0|1 at_ms=T text=TEXT   (T: CLOCK_MONOTONIC ms)\n"
 	"  speech_end at_ms=T                    (--speech: the utterance's last frame sent)\n"
 	"  error method=M code=C message=TEXT     (an error reply, or a local failure)\n"
@@ -71,7 +79,7 @@ static const char usage_text[] =
 	"      consume_errors= received_ok= packets_ok= peers_joined= peers_left=\n"
 	"      producers_closed= consumers_closed= transports_closed= chat_received=\n"
 	"      captions_received= captions_changed= other_notifications= consent_ok=\n"
-	"      rtcp_received= timeout=0|1\n"
+	"      rtcp_received= timeout=0|1 speakers_received=\n"
 	"      [expect_producers= expect_ok=0|1]\n"
 	"  vanish after_ms=N\n"
 	"received_ok counts consumers whose every decrypted packet verified (and at least\n"
@@ -101,6 +109,19 @@ static uint32_t opt_ms(const char *msg, const char *arg)
 	return (uint32_t)llround(v * 1000.0);
 }
 
+/* An audio level in -dBov, 0..127; msg is the usage error. */
+static uint8_t opt_dbov(const char *msg, const char *arg)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || v < 0 || v > 127)
+		usage_error(msg, arg);
+	return (uint8_t)v;
+}
+
 static void parse_opts(struct cl_opts *o, int argc, char **argv)
 {
 	static const struct option lopts[] = {
@@ -111,6 +132,7 @@ static void parse_opts(struct cl_opts *o, int argc, char **argv)
 		{"vanish-after", 1, NULL, 'x'}, {"chat", 1, NULL, 'c'}, {"captions", 0, NULL, 'C'},
 		{"timing", 0, NULL, 't'}, {"quiet", 0, NULL, 'q'}, {"help", 0, NULL, 'h'},
 		{"stop-consent-after", 1, NULL, 'S'}, {"speech", 1, NULL, 'P'},
+		{"audio-level", 1, NULL, 'L'}, {"audio-level-at", 1, NULL, 'A'},
 		{NULL, 0, NULL, 0},
 	};
 	struct in_addr ia;
@@ -121,6 +143,7 @@ static void parse_opts(struct cl_opts *o, int argc, char **argv)
 	memset(o, 0, sizeof(*o));
 	o->duration_ms = 5000;
 	o->expect_producers = -1;
+	o->audio_level = 20;
 	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'u':
@@ -158,6 +181,23 @@ static void parse_opts(struct cl_opts *o, int argc, char **argv)
 			o->stop_consent_ms = opt_ms("--stop-consent-after: '%s' is not 0..3600 seconds", optarg);
 			break;
 		case 'P': o->speech = optarg; o->audio = true; break;
+		case 'L':
+			o->audio_level = opt_dbov("--audio-level: '%s' is not 0..127", optarg);
+			break;
+		case 'A': {
+			char *colon = strchr(optarg, ':'), secs[32];
+
+			if (colon == NULL || colon - optarg >= (long)sizeof(secs) ||
+			    o->n_level_at == CL_MAX_LEVEL_CHANGES)
+				usage_error("--audio-level-at: '%s' is not S:DBOV (at most 8)", optarg);
+			memcpy(secs, optarg, (size_t)(colon - optarg));
+			secs[colon - optarg] = '\0';
+			o->level_at[o->n_level_at].ms =
+				opt_ms("--audio-level-at: '%s' is not 0..3600 seconds", secs);
+			o->level_at[o->n_level_at++].dbov =
+				opt_dbov("--audio-level-at: '%s' is not 0..127", colon + 1);
+			break;
+		}
 		case 'c': o->chat = optarg; break;
 		case 'C': o->captions = true; break;
 		case 't': o->timing = true; break;

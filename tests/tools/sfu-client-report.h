@@ -109,7 +109,7 @@ static void print_summary(struct client *cl, bool timeout)
 	       " peers_joined=%llu peers_left=%llu producers_closed=%llu consumers_closed=%llu"
 	       " transports_closed=%llu chat_received=%llu captions_received=%llu"
 	       " captions_changed=%llu other_notifications=%llu consent_ok=%llu"
-	       " rtcp_received=%llu timeout=%d",
+	       " rtcp_received=%llu timeout=%d speakers_received=%llu",
 	       cl->joined, (unsigned long long)ice, (unsigned long long)connected,
 	       (unsigned long long)dfail, (unsigned long long)ifail, (unsigned long long)mapped,
 	       (unsigned long long)produced, (unsigned long long)cl->prod[0].sent,
@@ -121,7 +121,7 @@ static void print_summary(struct client *cl, bool timeout)
 	       (unsigned long long)cl->chat_rx, (unsigned long long)cl->caption_rx,
 	       (unsigned long long)cl->captions_changed, (unsigned long long)cl->other_notes,
 	       (unsigned long long)consent,
-	       (unsigned long long)rtcp, timeout);
+	       (unsigned long long)rtcp, timeout, (unsigned long long)cl->speaker_rx);
 	if (cl->o.expect_producers >= 0)
 		printf(" expect_producers=%d expect_ok=%d", cl->o.expect_producers,
 		       consumers == (uint64_t)cl->o.expect_producers);

@@ -23,6 +23,8 @@
 #include "sfu-client-state.h"
 #include "sfu-client-transport.h"
 
+#define CL_LEVEL_URI "urn:ietf:params:rtp-hdrext:ssrc-audio-level" /* RFC 6464 */
+
 static void cl_fail(struct client *cl, const char *method, const char *code, const char *msg);
 
 static const char *const sig_method_name[CL_M_N] = {
@@ -333,6 +335,21 @@ static void sig_on_create(struct client *cl, const cJSON *data, enum cl_dir dir)
 				sig_consume(cl, i);
 }
 
+/* The ssrc-audio-level id our produce rtpParameters declare (1-14), 0: none. */
+static uint8_t sig_level_ext_id(const cJSON *params)
+{
+	const cJSON *e;
+	int64_t id;
+
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(params, "headerExtensions")) {
+		const char *uri = cj_str(e, "uri");
+
+		if (uri != NULL && strcmp(uri, CL_LEVEL_URI) == 0 && cj_int(e, "id", 1, 14, &id))
+			return (uint8_t)id;
+	}
+	return 0;
+}
+
 /* The send transport's DTLS is up: publish (not with --wrong-fingerprint). */
 static void sig_produce_all(struct client *cl)
 {
@@ -354,6 +371,8 @@ static void sig_produce_all(struct client *cl)
 			cl_fail(cl, "produce", "NO_CODEC", "the router does not offer the codec");
 			return;
 		}
+		if (strcmp(p->kind, "audio") == 0)
+			p->level_ext_id = sig_level_ext_id(params);
 		d = cJSON_CreateObject();
 		if (d == NULL || cJSON_AddStringToObject(d, "transportId", cl->tr[CL_SEND].id) == NULL ||
 		    cJSON_AddStringToObject(d, "kind", p->kind) == NULL ||

@@ -42,6 +42,7 @@
 #define CL_UFRAG_LEN 8
 #define CL_CRED_LEN 257
 #define CL_RX_BURST 64
+#define CL_MAX_LEVEL_CHANGES 8
 
 struct cl_opts {
 	char url[512];
@@ -50,6 +51,13 @@ struct cl_opts {
 	uint32_t duration_ms, vanish_ms;
 	uint32_t stop_consent_ms;  /* 0: never; else stop consent checks this long after ICE */
 	int expect_producers; /* -1: not given */
+	/* RFC 6464 audio level sent in -dBov (127 silence), changed at given times */
+	uint8_t audio_level;
+	int n_level_at;
+	struct {
+		uint32_t ms;       /* after connecting */
+		uint8_t dbov;
+	} level_at[CL_MAX_LEVEL_CHANGES];
 };
 
 enum cl_dir { CL_SEND = 0, CL_RECV = 1, CL_NDIR };
@@ -99,6 +107,7 @@ struct cl_producer {
 	uint32_t ssrc, ts, counter, tag;
 	uint16_t seq;
 	struct cj_producer_wire w;
+	uint8_t level_ext_id;      /* ssrc-audio-level id negotiated (audio), 0: none */
 	uint64_t start_ms, frames, sent;
 };
 
@@ -173,6 +182,22 @@ struct client {
 	uint64_t peers_joined, peers_left, producers_closed, consumers_closed;
 	uint64_t transports_closed, chat_rx, caption_rx, captions_changed, other_notes;
 	uint64_t consume_errors;
+	uint64_t speaker_rx;       /* activeSpeaker notifications */
 };
+
+/*
+ * The RFC 6464 level byte to send at `now`: V (voice activity) unless silent,
+ * then the level in -dBov -- the last --audio-level-at change due, else
+ * --audio-level.
+ */
+static inline uint8_t cl_level_byte(const struct client *cl, uint64_t now)
+{
+	uint8_t dbov = cl->o.audio_level;
+
+	for (int i = 0; i < cl->o.n_level_at; i++)
+		if (now - cl->t0 >= cl->o.level_at[i].ms)
+			dbov = cl->o.level_at[i].dbov;
+	return (uint8_t)((dbov < 127 ? 0x80 : 0) | (dbov & 0x7f));
+}
 
 #endif /* SFU_CLIENT_STATE_H */

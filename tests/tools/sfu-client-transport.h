@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -426,6 +427,8 @@ static void prod_send(struct cl_transport *t, struct cl_producer *p, bool video,
 		.ts = p->ts, .ssrc = p->ssrc, .mid_id = p->w.mid_ext_id, .mid = p->mid,
 		.vp8 = video, .vp8_start = first, .tag = p->tag, .counter = p->counter,
 		.pattern_len = pattern_len,
+		.level_id = video ? 0 : p->level_ext_id,
+		.level = video ? 0 : cl_level_byte(t->cl, cl_now_ms()),
 	};
 	int n = cm_rtp_build(buf, sizeof(buf), &o);
 
@@ -450,10 +453,30 @@ static void prod_send(struct cl_transport *t, struct cl_producer *p, bool video,
 }
 
 /*
+ * The video shape: sfu-client's historical one, or SFU_CLIENT_VIDEO_KBPS
+ * (environment, read once) for benchmarks that need a given bitrate in
+ * ~1200-byte packets (perf/janus/compare runs the same shape through Janus).
+ */
+static const struct cm_video_plan *cl_video_plan(void)
+{
+	static struct cm_video_plan plan;
+	static bool done;
+
+	if (!done) {
+		const char *env = getenv("SFU_CLIENT_VIDEO_KBPS");
+		unsigned long kbps = env != NULL ? strtoul(env, NULL, 10) : 0;
+
+		cm_video_plan_for(kbps <= 1000000 ? (uint32_t)kbps : 0, &plan);
+		done = true;
+	}
+	return &plan;
+}
+
+/*
  * Send what is due: audio one ~100-byte packet every 20 ms (Opus 48 kHz: +960
- * per packet), video 30 frames/s of 3 packets (~1000 bytes each, marker on the
- * frame's last, 90 kHz: +3000 per frame).  A loop stalled over 200 ms skips
- * ahead instead of bursting.
+ * per packet), video 30 frames/s of 3 packets (~1000 bytes each, or as
+ * cl_video_plan says; marker on the frame's last, 90 kHz: +3000 per frame).  A
+ * loop stalled over 200 ms skips ahead instead of bursting.
  */
 static void prod_tick(struct cl_transport *t, struct cl_producer *p, uint64_t now)
 {
@@ -475,8 +498,11 @@ static void prod_tick(struct cl_transport *t, struct cl_producer *p, uint64_t no
 			continue;
 		}
 		if (video) {
-			for (k = 0; k < 3; k++)
-				prod_send(t, p, true, k == 0, k == 2, k == 2 ? 900 : 1000);
+			const struct cm_video_plan *vp = cl_video_plan();
+
+			for (k = 0; k < (int)vp->packets; k++)
+				prod_send(t, p, true, k == 0, k == (int)vp->packets - 1,
+					  k == (int)vp->packets - 1 ? vp->last_len : vp->pattern_len);
 			p->ts += 3000;
 		} else {
 			prod_send(t, p, false, true, true, 100);

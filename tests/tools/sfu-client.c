@@ -177,6 +177,16 @@ static void on_notification(struct client *cl, const char *name, const cJSON *d)
 		       (unsigned long long)cl_now_ms());
 		put_clean(cj_str(d, "text"), false);
 		putchar('\n');
+	} else if (strcmp(name, "activeSpeaker") == 0) {
+		const char *id = cj_str(d, "peerId");
+
+		cl->speaker_rx++;
+		printf("speaker at_ms=%llu peer=", (unsigned long long)cl_now_ms());
+		put_clean(id != NULL ? peer_name(cl, id) : "-", true);
+		fputs(" peer_id=", stdout);
+		put_clean(id != NULL ? id : "-", true);
+		putchar('\n');
+		fflush(stdout);
 	} else if (strcmp(name, "captionsChanged") == 0) {
 		cl->captions_changed++;
 	} else {
