@@ -10,7 +10,9 @@
  *     profile "AEAD_AES_128_GCM" | "AES_CM_128_HMAC_SHA1_80"; keys base64 of
  *     master key || salt (28 / 30 bytes); recvKey protects what the remote
  *     sends us, sendKey what we send it.  Transports of one room share a worker.
- *   produce {transportId, kind, ssrc, payloadType}               -> {producerId}
+ *   produce {transportId, kind, ssrc, payloadType, audioLevelExtId?} -> {producerId}
+ *     audioLevelExtId: the RFC 6464 ssrc-audio-level extension id the audio
+ *     carries (1-255); the data plane then reads and counts its levels.
  *   consume {transportId, producerId, ssrc, payloadType, paused?} -> {consumerId}
  *   closeTransport {transportId}                                 -> {}
  * Ids are the data plane's.  Access: from loopback, or with
@@ -177,7 +179,7 @@ static int create_plain(struct admin_ctx *a, cJSON *out)
 
 static int produce(struct admin_ctx *a, cJSON *out)
 {
-	uint32_t t, ssrc, pt, id;
+	uint32_t t, ssrc, pt, id, level = 0;
 	const char *kind;
 	struct sfu_msg *m;
 	int ret;
@@ -187,6 +189,10 @@ static int produce(struct admin_ctx *a, cJSON *out)
 		return -1;
 	if (strcmp(kind, "audio") != 0 && strcmp(kind, "video") != 0)
 		return fail(a, "INVALID_PARAMS", "kind: audio or video");
+	if (num(a, "audioLevelExtId", 255, false, &level))
+		return -1;
+	if (level != 0 && kind[0] != 'a')
+		return fail(a, "INVALID_PARAMS", "audioLevelExtId: audio only");
 	m = dpc_msg(SFU_MSG_PRODUCER_ADD);
 	if (m != NULL) {
 		m->u.producer_add.transport = t;
@@ -194,6 +200,7 @@ static int produce(struct admin_ctx *a, cJSON *out)
 		m->u.producer_add.ssrc = ssrc;
 		m->u.producer_add.pt = (uint8_t)pt;
 		m->u.producer_add.clock_rate = kind[0] == 'a' ? 48000 : 90000;
+		m->u.producer_add.level_ext_id = (uint8_t)level;
 	}
 	ret = dpc_call(m, &id);
 	if (ret < 0)

@@ -13,6 +13,9 @@
 # quiet), then carol (the first to count takes the floor at once).  A late
 # joiner is told the current speaker.  The data plane's level counters move,
 # nothing malformed, no report dropped.
+# Then an ingest on a plain transport (admin API, audioLevelExtId 1) with
+# sfu-peer: valid levels are read; packets whose extension element runs past
+# its block are counted as audio_level_malformed and still forwarded.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/harness.sh
@@ -22,6 +25,8 @@ cd "$(dirname "$0")/../.."
 
 P=spk
 CLIENT=$BUILD/tests/sfu-client
+PEER=$BUILD/tests/sfu-peer
+KEY=a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babb
 
 t_begin speaker
 nt_create $P
@@ -75,6 +80,30 @@ t_expect_eq "data plane: no malformed or missing levels, no report dropped" \
 	"0/0/0"
 t_check "ctrl counted the changes" sh -c "ip netns exec $P-ctrl curl -s http://127.0.0.1:8080/metrics | awk '\$1==\"sfu_active_speaker_changes_total\" && \$2>=4' | grep -q ."
 t_wait_for "everyone left: no producers in the data plane" 5 sfu_stat_cmp $P producers -eq 0
+
+# --- a malformed level extension on authenticated packets: counted, no crash
+b64() { echo -n "$1" | sed 's/../\\x&/g' | xargs -0 printf '%b' | base64 -w0; }
+admin() { nt_exec $P ctrl curl -s --max-time 5 -X POST --data-binary "$1" http://127.0.0.1:8080/admin; }
+jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
+r=$(admin "{\"method\":\"createPlainTransport\",\"data\":{\"room\":\"ingest\",\"remoteIp\":\"198.18.0.11\",\"remotePort\":5000,\"srtp\":{\"profile\":\"AEAD_AES_128_GCM\",\"recvKey\":\"$(b64 $KEY)\",\"sendKey\":\"$(b64 $KEY)\"}}}")
+T1=$(echo "$r" | jget "['data']['transportId']")
+r=$(admin "{\"method\":\"produce\",\"data\":{\"transportId\":$T1,\"kind\":\"video\",\"ssrc\":4321,\"payloadType\":101,\"audioLevelExtId\":1}}")
+t_check "admin: a level extension id on video is refused" sh -c "echo '$r' | grep -q INVALID_PARAMS"
+r=$(admin "{\"method\":\"produce\",\"data\":{\"transportId\":$T1,\"kind\":\"audio\",\"ssrc\":1234,\"payloadType\":100,\"audioLevelExtId\":1}}")
+t_check "admin: audio producer with audioLevelExtId 1" sh -c "echo '$r' | grep -q producerId"
+lv0=$(sfu_stat $P audio_level_packets)
+bad0=$(sfu_stat $P audio_level_malformed)
+rtp0=$(sfu_stat $P rtp_in)
+t_check "ingest sends 50 packets with levels" nt_exec $P alice "$PEER" send --bind 198.18.0.11:5000 \
+	--to 198.18.0.1:40000 --profile gcm --key $KEY --ssrc 1234 --pt 100 --count 50 --rate 500 \
+	--size 100 --ext
+t_check "and 30 with a malformed level extension" nt_exec $P alice "$PEER" send \
+	--bind 198.18.0.11:5000 --to 198.18.0.1:40000 --profile gcm --key $KEY --ssrc 1234 \
+	--pt 100 --count 30 --rate 500 --size 100 --seq 100 --bad ext
+t_wait_for "the data plane read the 50 levels" 3 sfu_stat_cmp $P audio_level_packets -ge $((lv0 + 50))
+t_expect_eq "and counted the 30 malformed" "$(sfu_stat $P audio_level_malformed)" $((bad0 + 30))
+t_expect_eq "all 80 authenticated and accepted" "$(sfu_stat $P rtp_in)" $((rtp0 + 80))
+t_check "the data plane is alive" sfu_dpctl $P ping
 
 t_check "ctrl exits cleanly on SIGTERM" t_stop ctrl
 t_end

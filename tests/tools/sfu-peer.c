@@ -72,6 +72,7 @@ enum peer_bad {
 	BAD_TRUNCATE, /* a valid packet cut to 10 bytes */
 	BAD_GARBAGE,  /* random bytes that look like RTP by their first byte */
 	BAD_SHORT,    /* a 1-byte UDP payload */
+	BAD_EXT,      /* valid SRTP whose extension's element (id 1) runs past its block */
 };
 
 enum peer_rtcp_type {
@@ -128,7 +129,8 @@ static const char usage_text[] =
 	"  (default 1200); --rate 0 sends unpaced (default 1000); --ts-step default 960;\n"
 	"  --ext adds an RFC 8285 one-byte extension (id 1, audio level); --bad MODE sends\n"
 	"  --count malformed packets instead: auth, replay (each packet twice), truncate,\n"
-	"  garbage, short.  SRTCP arriving on the socket is unprotected with --rx-key (default\n"
+	"  garbage, short, ext (valid SRTP, the --ext element's length past its block).\n"
+	"  SRTCP arriving on the socket is unprotected with --rx-key (default\n"
 	"  --key) while sending and for --linger-ms after.  Prints sent=N (datagrams) ...\n"
 	"recv: stops after --count RTP datagrams (0: no limit) or --timeout-ms; SRTCP arriving is\n"
 	"  printed too.  Prints received= decrypted= auth_fail= replay_fail= other_fail=\n"
@@ -358,7 +360,7 @@ static int pick(const char *name, const char *arg, const char *const *words, int
 static void opt_apply(struct peer_opts *o, int id, const char *arg)
 {
 	static const char *const profiles[] = {"gcm", "cm"};
-	static const char *const bads[] = {"auth", "replay", "truncate", "garbage", "short"};
+	static const char *const bads[] = {"auth", "replay", "truncate", "garbage", "short", "ext"};
 	static const char *const types[] = {"pli", "fir", "nack"};
 	const char *name = optdefs[id - OPT_BIND].name;
 
@@ -396,7 +398,7 @@ static void opt_apply(struct peer_opts *o, int id, const char *arg)
 	case OPT_SEED: o->seed = opt_u32(name, arg, UINT32_MAX); break;
 	case OPT_CSRC: o->csrc = opt_u32(name, arg, 15); break;
 	case OPT_EXT: o->ext = true; break;
-	case OPT_BAD: o->bad = (enum peer_bad)(BAD_AUTH + pick(name, arg, bads, 5)); break;
+	case OPT_BAD: o->bad = (enum peer_bad)(BAD_AUTH + pick(name, arg, bads, 6)); break;
 	case OPT_LINGER: o->linger_ms = opt_u32(name, arg, 3600000); break;
 	case OPT_TIMEOUT: o->timeout_ms = opt_u32(name, arg, 3600000); break;
 	case OPT_EXPECT_SSRC:
@@ -723,18 +725,21 @@ static size_t rtp_header(const struct peer_opts *o, uint32_t index, uint8_t *p)
 	size_t off = 12;
 	uint32_t k;
 
-	p[0] = (uint8_t)(0x80 | (o->ext ? 0x10 : 0) | o->csrc);
+	bool ext = o->ext || o->bad == BAD_EXT;
+
+	p[0] = (uint8_t)(0x80 | (ext ? 0x10 : 0) | o->csrc);
 	p[1] = (uint8_t)o->pt;
 	put16(p + 2, (uint16_t)(o->seq + index));
 	put32(p + 4, o->ts + index * o->ts_step);
 	put32(p + 8, o->ssrc);
 	for (k = 0; k < o->csrc; k++, off += 4)
 		put32(p + off, 0x0c5c0000u + k);
-	if (o->ext) {
-		/* ssrc-audio-level (RFC 6464): id 1, one byte: V flag + level in -dBov. */
+	if (ext) {
+		/* ssrc-audio-level (RFC 6464): id 1, one byte: V flag + level in -dBov.
+		 * --bad ext: its length field says 16 bytes in a 4-byte block. */
 		put16(p + off, 0xbede);
 		put16(p + off + 2, 1);
-		p[off + 4] = 1 << 4;
+		p[off + 4] = o->bad == BAD_EXT ? 0x1f : 1 << 4;
 		p[off + 5] = (uint8_t)(0x80 | (index % 128));
 		p[off + 6] = 0;
 		p[off + 7] = 0;
