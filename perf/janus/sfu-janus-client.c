@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <x86intrin.h>
 
 #include <cjson/cJSON.h>
 #include <libwebsockets.h>
@@ -63,6 +64,7 @@ static const char usage_text[] =
 	"usage: sfu-janus-client --url ws://HOST:PORT/ --room N --name NAME\n"
 	"                        [--publish] [--subscribe] [--video-kbps K] [--no-video]\n"
 	"                        [--duration S] [--expect-publishers K] [--bind-ip IP] [--quiet]\n"
+	"       sfu-janus-client --tsc-hz\n"
 	"\n"
 	"A participant of Janus's VideoRoom (janus.plugin.videoroom) room N:\n"
 	"  --publish        publish audio (Opus-shaped, 50 packets/s of ~100 bytes) and\n"
@@ -78,6 +80,8 @@ static const char usage_text[] =
 	"  --bind-ip IP     the UDP sockets bind to IP (the test host; default 0.0.0.0 is\n"
 	"                   not usable: the SDP candidate needs an address)\n"
 	"  --quiet          no progress on stderr\n"
+	"  --tsc-hz         print tsc_hz=N (the TSC rate, measured over 200 ms) and exit:\n"
+	"                   perf/janus/compare turns the data plane's busy_cycles into seconds\n"
 	"\n"
 	"stdout, key=value lines:\n"
 	"  timing role= ice_ms= dtls_ms= setup_ms=    (join->ICE success, DTLS start->keys,\n"
@@ -1114,6 +1118,29 @@ static void parse_opts(struct jc_opts *o, int argc, char **argv)
 		usage_error("%s", "--publish and/or --subscribe");
 }
 
+/*
+ * The TSC rate against CLOCK_MONOTONIC_RAW over 200 ms (an invariant TSC, as
+ * DPDK's rte_get_tsc_hz() assumes on x86): the data plane counts busy time in
+ * TSC cycles and sfu-dpctl does not print its tsc_hz.
+ */
+static int print_tsc_hz(void)
+{
+	struct timespec a, b, pause = {.tv_sec = 0, .tv_nsec = 200000000};
+	uint64_t t0, t1;
+	double ns;
+
+	clock_gettime(CLOCK_MONOTONIC_RAW, &a);
+	t0 = __rdtsc();
+	nanosleep(&pause, NULL);
+	clock_gettime(CLOCK_MONOTONIC_RAW, &b);
+	t1 = __rdtsc();
+	ns = (double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec);
+	if (ns <= 0 || t1 <= t0)
+		return 1;
+	printf("tsc_hz=%.0f\n", (double)(t1 - t0) * 1e9 / ns);
+	return 0;
+}
+
 static void jc_cleanup(struct jc_client *c)
 {
 	int r;
@@ -1140,6 +1167,8 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	int r, rc;
 
+	if (argc == 2 && strcmp(argv[1], "--tsc-hz") == 0)
+		return print_tsc_hz();
 	parse_opts(&c.o, argc, argv);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	memset(&sa, 0, sizeof(sa));
