@@ -39,7 +39,7 @@ t_on_exit gen_cleanup
 pktgen() {
 	local name=$1 rc=0
 	shift
-	timeout -k 5 40 ip netns exec $P-gen "$PKTGEN" -l 1 --no-pci -m 128 --file-prefix $GEN_PREFIX \
+	timeout -k 5 -s "${PG_SIG:-TERM}" "${PG_TIMEOUT:-40}" ip netns exec $P-gen "$PKTGEN" -l 1 --no-pci -m 128 --file-prefix $GEN_PREFIX \
 		--vdev net_af_packet0,iface=v-gen --log-level=notice -- \
 		--admin "$ADMIN" --admin-token $TOKEN --insecure --ip 198.18.0.11 \
 		--sfu-ip $SFU_DP_IP --no-progress "$@" >"$LOGDIR/$name.log" 2>&1 </dev/null || rc=$?
@@ -125,5 +125,17 @@ t_expect_le "admin unreachable: within 10 s" "$((SECONDS - start))" 10
 TOKEN=wrong pktgen badtoken --rooms 1 --publishers 1 --subscribers 1
 t_expect_eq "wrong token: exit 1" "$(cat "$LOGDIR/badtoken.rc")" 1
 t_check "wrong token: says HTTP 403" grep -q "HTTP 403" "$LOGDIR/badtoken.log"
+
+# 7. No ARP answer from the SFU's address: a clear error, no hang.
+pktgen noarp --rooms 1 --publishers 1 --subscribers 1 --sfu-ip 198.18.0.99
+t_expect_eq "ARP unresolved: exit 1" "$(cat "$LOGDIR/noarp.rc")" 1
+t_check "ARP unresolved: says so" grep -q "ARP not resolved" "$LOGDIR/noarp.log"
+
+# 8. SIGINT mid-run: stops, still writes results, closes its transports.
+PG_SIG=INT PG_TIMEOUT=2.5 pktgen sigint --rooms 1 --publishers 1 --subscribers 2 --duration 30 \
+	--warmup 0.2 --json "$LOGDIR/sigint.json"
+t_check "SIGINT: results written, marked interrupted" python3 -c "
+import json; d=json.load(open('$LOGDIR/sigint.json'))
+assert d['interrupted'] and 1 < d['duration_s'] < 3 and d['lost'] == 0 and d['rx_packets'] > 0, d"
 t_expect_eq "no transport left behind" "$(sfu_stat $P transports)" 0
 t_end
