@@ -55,9 +55,10 @@ static void usage(FILE *f)
 "  --ip A.B.C.D           our media address (answered by us, not the kernel)\n"
 "  --prefix-len N         (default 24)     --gateway A.B.C.D  next hop when the SFU is off-link\n"
 "  --sfu-ip A.B.C.D       the data plane's address\n"
-"  --rooms R              rooms (all created up front)\n"
-"  --publishers P --subscribers S   per room; every subscriber consumes every publisher\n"
-"  --room-size N          mesh: N participants, each publishes and consumes the others\n"
+"  --rooms R | -R R       rooms (all created up front)\n"
+"  --publishers P --subscribers S | -P P -S S\n"
+"                         per room; every subscriber consumes every publisher\n"
+"  --room-size N | -N N   mesh: N participants, each publishes and consumes the others\n"
 "  --media audio|video|av (default av)\n"
 "  --video-kbps K (1500) --fps F (30) --video-bytes B (1200, RTP payload)\n"
 "  --audio-bytes B (100)  --audio-pps N (50)\n"
@@ -168,8 +169,12 @@ static int parse_args(struct pg_config *c, int argc, char **argv)
 	int o, rc = 0;
 
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "hR:P:S:N:", opts, NULL)) != -1) {
 		const char *v = optarg, *name = "";
+
+		/* Short forms: -R rooms, -P publishers, -S subscribers, -N room size. */
+		o = o == 'R' ? O_ROOMS : o == 'P' ? O_PUB : o == 'S' ? O_SUB : o == 'N' ? O_ROOMSIZE
+		  : o == 'h' ? O_HELP : o;
 
 		for (const struct option *p = opts; p->name; p++)
 			if (p->val == o)
@@ -233,7 +238,9 @@ static int parse_args(struct pg_config *c, int argc, char **argv)
 			else
 				snprintf(c->room_prefix, sizeof(c->room_prefix), "%s", v);
 			break;
-		case O_HELP: usage(stdout); exit(0);
+		case O_HELP:
+			usage(stdout);
+			exit(0);
 		default: return -1;
 		}
 	}
