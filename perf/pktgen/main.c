@@ -71,14 +71,15 @@ static void usage(FILE *f)
 "  --progress | --no-progress   live line on stderr (default on)\n"
 "  --bad-auth             receive with a wrong key (every authentication must fail)\n"
 "  --single-lcore         RX on the main lcore even if the EAL gives two\n"
-"  --seed N (1)  --base-port N (20000)  --room-prefix S (pg<pid>)\n");
+"  --seed N (1)  --base-port N (20000)  --room-prefix S (pg<pid>)\n"
+"  --mbufs N              mbuf pool size (16383; ~2.2 KiB of hugepage memory each)\n");
 }
 
 enum {
 	O_ADMIN = 256, O_TOKEN, O_INSECURE, O_ADMIN_TIMEOUT, O_IP, O_PREFIX, O_GW, O_SFU, O_ROOMS,
 	O_PUB, O_SUB, O_ROOMSIZE, O_MEDIA, O_VKBPS, O_FPS, O_VBYTES, O_ABYTES, O_APPS,
 	O_PROFILE, O_DURATION, O_WARMUP, O_DRAIN, O_AUTH, O_SEARCH, O_MAXLOSS, O_MAXTRIALS,
-	O_JSON, O_PROGRESS, O_NOPROGRESS, O_BADAUTH, O_SINGLE, O_SEED, O_BASEPORT, O_ROOMPREFIX,
+	O_JSON, O_PROGRESS, O_NOPROGRESS, O_BADAUTH, O_SINGLE, O_SEED, O_BASEPORT, O_ROOMPREFIX, O_MBUFS,
 	O_HELP,
 };
 
@@ -162,6 +163,7 @@ static int parse_args(struct pg_config *c, int argc, char **argv)
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "base-port", required_argument, NULL, O_BASEPORT },
 		{ "room-prefix", required_argument, NULL, O_ROOMPREFIX },
+		{ "mbufs", required_argument, NULL, O_MBUFS },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -231,6 +233,7 @@ static int parse_args(struct pg_config *c, int argc, char **argv)
 				rc |= bad(name, v);
 			break;
 		}
+		case O_MBUFS: rc |= uint_arg(name, v, 2047, 1u << 22, &c->mbufs); break;
 		case O_BASEPORT: rc |= uint_arg(name, v, 1024, 65000, &c->base_port); break;
 		case O_ROOMPREFIX:
 			if (strlen(v) == 0 || strlen(v) >= sizeof(c->room_prefix))
@@ -285,6 +288,7 @@ static void defaults(struct pg_config *c)
 	c->progress = -1;
 	c->seed = 1;
 	c->base_port = 20000;
+	c->mbufs = 16383;
 	c->admin_timeout = 5;
 	snprintf(c->room_prefix, sizeof(c->room_prefix), "pg%d", (int)getpid());
 }

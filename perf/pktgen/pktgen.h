@@ -67,6 +67,7 @@ struct pg_config {
 	bool single_lcore;            /* RX on the main lcore even if another is given */
 	uint64_t seed;
 	unsigned int base_port;       /* our UDP port of transport i is base_port + i */
+	unsigned int mbufs;           /* mbuf pool size */
 	char room_prefix[32];
 	double admin_timeout;         /* seconds per admin request */
 };

@@ -22,7 +22,6 @@
 
 #include "pktgen.h"
 
-#define PG_NB_MBUF 16383
 #define PG_NB_DESC 1024
 
 int pg_port_init(struct pg *g)
@@ -39,7 +38,7 @@ int pg_port_init(struct pg *g)
 		return -ENODEV;
 	}
 	pt->port_id = (uint16_t)rte_eth_find_next(0);
-	pt->pool = rte_pktmbuf_pool_create("pg_pool", PG_NB_MBUF, 256, 0,
+	pt->pool = rte_pktmbuf_pool_create("pg_pool", g->cfg.mbufs, 256, 0,
 					   RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (pt->pool == NULL) {
 		fprintf(stderr, "sfu-pktgen: mbuf pool: %s (more hugepage memory: -m)\n",

@@ -37,13 +37,14 @@ t_on_exit gen_cleanup
 # pktgen NAME args...: one run in the generator namespace, bounded by timeout;
 # output in $LOGDIR/NAME.log, exit status in $LOGDIR/NAME.rc.
 pktgen() {
-	local name=$1 rc=0
+	local name=$1 rc=0 t0=$SECONDS
 	shift
-	timeout -k 5 -s "${PG_SIG:-TERM}" "${PG_TIMEOUT:-40}" ip netns exec $P-gen "$PKTGEN" -l 1 --no-pci -m 128 --file-prefix $GEN_PREFIX \
+	timeout -k 5 -s "${PG_SIG:-TERM}" "${PG_TIMEOUT:-40}" ip netns exec $P-gen "$PKTGEN" -l 1 --no-pci -m 64 --file-prefix $GEN_PREFIX \
 		--vdev net_af_packet0,iface=v-gen --log-level=notice -- \
 		--admin "$ADMIN" --admin-token $TOKEN --insecure --ip 198.18.0.11 \
-		--sfu-ip $SFU_DP_IP --no-progress "$@" >"$LOGDIR/$name.log" 2>&1 </dev/null || rc=$?
+		--sfu-ip $SFU_DP_IP --mbufs 4095 --no-progress "$@" >"$LOGDIR/$name.log" 2>&1 </dev/null || rc=$?
 	echo $rc >"$LOGDIR/$name.rc"
+	echo "$name: $((SECONDS - t0)) s" >>"$LOGDIR/times.log"
 	gen_cleanup
 }
 # jq-like: jv FILE EXPR (python expression on d)
