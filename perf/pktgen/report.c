@@ -147,6 +147,14 @@ double pg_result_loss(const struct pg_result *r)
 	return r->all.expected ? (double)r->all.lost / (double)r->all.expected : 0.0;
 }
 
+/* The generator, not the SFU, limited the load: it skipped events, the port
+ * refused packets, or it sent under 95% of the offered rate (descheduled). */
+static bool generator_limited(const struct pg_result *r)
+{
+	return r->all.tx_skipped || r->tx_refused ||
+	       (r->seconds > 0 && (double)r->all.tx_packets < 0.95 * r->all.offered_pps * r->seconds);
+}
+
 bool pg_result_pass(const struct pg_result *r, double max_loss)
 {
 	return !r->interrupted && r->all.expected > 0 && pg_result_loss(r) < max_loss;
@@ -198,9 +206,10 @@ void pg_result_print(const struct pg_result *r, const char *title)
 	       s > 0 ? (double)r->all.rx / s : 0.0, s > 0 ? (double)r->all.rx_bytes * 8 / s / 1e9 : 0.0,
 	       r->all.lat.total ? (double)r->all.lat.sum_ns / (double)r->all.lat.total / 1000.0 : 0.0,
 	       us(pg_hist_quantile(&r->all.lat, 0.9)));
-	if (r->all.tx_skipped || r->tx_refused)
-		printf("WARNING: the generator fell behind (%llu packets skipped, %llu refused by "
-		       "the port): it, not the SFU, limited this load\n",
+	if (generator_limited(r))
+		printf("WARNING: the generator fell behind (sent %.0f of %.0f offered pps, %llu packets "
+		       "skipped, %llu refused by the port): it, not the SFU, limited this load\n",
+		       s > 0 ? (double)r->all.tx_packets / s : 0.0, r->all.offered_pps,
 		       (unsigned long long)r->all.tx_skipped, (unsigned long long)r->tx_refused);
 	fflush(stdout);
 }
@@ -262,7 +271,7 @@ cJSON *pg_result_json(const struct pg_result *r)
 	cJSON_AddBoolToObject(o, "interrupted", r->interrupted);
 	kind_json(o, &r->all, r->seconds, true);
 	cJSON_AddNumberToObject(o, "tx_refused", (double)r->tx_refused);
-	cJSON_AddBoolToObject(o, "generator_limited", r->all.tx_skipped || r->tx_refused);
+	cJSON_AddBoolToObject(o, "generator_limited", generator_limited(r));
 	cJSON_AddNumberToObject(o, "rx_rtcp", (double)r->rtcp);
 	cJSON_AddNumberToObject(o, "rx_ignored", (double)r->ignored);
 	cJSON_AddNumberToObject(o, "rx_unknown_ssrc", (double)r->unknown_ssrc);

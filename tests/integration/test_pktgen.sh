@@ -47,6 +47,12 @@ pktgen() {
 	echo "$name: $((SECONDS - t0)) s" >>"$LOGDIR/times.log"
 	gen_cleanup
 }
+# rc_is NAME N: the run's exit status is N (else its log's tail shows why).
+rc_is() {
+	local rc
+	rc=$(cat "$LOGDIR/$1.rc")
+	[[ $rc == "$2" ]] || { echo "exit status $rc, expected $2"; grep -v '^EAL' "$LOGDIR/$1.log" | tail -n 8; return 1; }
+}
 # jq-like: jv FILE EXPR (python expression on d)
 jv() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
 
@@ -56,7 +62,7 @@ pktgen run1 --rooms 2 --publishers 1 --subscribers 3 --media av --duration 2 --w
 	--auth-sample 5 --json "$LOGDIR/run1.json"
 out1=$(sfu_stat $P rtp_out)
 J=$LOGDIR/run1.json
-t_expect_eq "P/S run exits 0" "$(cat "$LOGDIR/run1.rc")" 0
+t_check "P/S run exits 0" rc_is run1 0
 t_check "JSON parses with every field" python3 - "$J" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -89,7 +95,7 @@ t_expect_eq "every transport closed at the end" "$(sfu_stat $P transports)" 0
 pktgen mesh --rooms 1 --room-size 3 --media audio --duration 1 --warmup 0.3 --auth-sample 1 \
 	--json "$LOGDIR/mesh.json"
 J=$LOGDIR/mesh.json
-t_expect_eq "mesh run exits 0" "$(cat "$LOGDIR/mesh.rc")" 0
+t_check "mesh run exits 0" rc_is mesh 0
 t_expect_eq "mesh: 3 streams, 6 consumers" "$(jv "$J" 'd["streams_tx"], d["streams_rx"]')" "3 6"
 t_check "mesh: all received, every packet authenticated" python3 -c "
 import json; d=json.load(open('$J'))
@@ -100,7 +106,7 @@ assert d['auth_checked'] == d['rx_packets'] and d['auth_failed'] == 0, d"
 pktgen search --rooms 3 --publishers 1 --subscribers 2 --media video --video-kbps 500 \
 	--duration 1 --warmup 0.3 --search --max-trials 3 --json "$LOGDIR/search.json"
 J=$LOGDIR/search.json
-t_expect_eq "search exits 0" "$(cat "$LOGDIR/search.rc")" 0
+t_check "search exits 0" rc_is search 0
 t_check "search reports its trials and a best" python3 -c "
 import json; d=json.load(open('$J'))
 assert d['mode'] == 'search' and 1 <= len(d['trials']) <= 3, d.get('trials')
@@ -110,7 +116,7 @@ b = d['best']; assert b and b['passed'] and 1 <= b['active_rooms'] <= 3, b"
 pktgen badauth --rooms 1 --publishers 1 --subscribers 1 --media audio --duration 1 \
 	--warmup 0.2 --auth-sample 1 --bad-auth --json "$LOGDIR/badauth.json"
 J=$LOGDIR/badauth.json
-t_expect_eq "wrong keys: exits 0" "$(cat "$LOGDIR/badauth.rc")" 0
+t_check "wrong keys: exits 0" rc_is badauth 0
 t_check "wrong keys: auth_failed = auth_checked > 0" python3 -c "
 import json; d=json.load(open('$J'))
 assert d['auth_checked'] > 0 and d['auth_failed'] == d['auth_checked'], d"
@@ -118,18 +124,18 @@ assert d['auth_checked'] > 0 and d['auth_failed'] == d['auth_checked'], d"
 # 5. Admin API unreachable: a clear error and a non-zero exit within seconds.
 start=$SECONDS
 ADMIN=https://$SFU_CTRL_IP:9/admin pktgen noadmin --rooms 1 --publishers 1 --subscribers 1
-t_expect_eq "admin unreachable: exit 1" "$(cat "$LOGDIR/noadmin.rc")" 1
+t_check "admin unreachable: exit 1" rc_is noadmin 1
 t_check "admin unreachable: says so" grep -q "admin API .* unreachable" "$LOGDIR/noadmin.log"
 t_expect_le "admin unreachable: within 10 s" "$((SECONDS - start))" 10
 
 # 6. A refused token: the admin error is reported.
 TOKEN=wrong pktgen badtoken --rooms 1 --publishers 1 --subscribers 1
-t_expect_eq "wrong token: exit 1" "$(cat "$LOGDIR/badtoken.rc")" 1
+t_check "wrong token: exit 1" rc_is badtoken 1
 t_check "wrong token: says HTTP 403" grep -q "HTTP 403" "$LOGDIR/badtoken.log"
 
 # 7. No ARP answer from the SFU's address: a clear error, no hang.
 pktgen noarp --rooms 1 --publishers 1 --subscribers 1 --sfu-ip 198.18.0.99
-t_expect_eq "ARP unresolved: exit 1" "$(cat "$LOGDIR/noarp.rc")" 1
+t_check "ARP unresolved: exit 1" rc_is noarp 1
 t_check "ARP unresolved: says so" grep -q "ARP not resolved" "$LOGDIR/noarp.log"
 
 # 8. SIGINT mid-run: stops, still writes results, closes its transports.
