@@ -48,14 +48,18 @@ cap_lcores() {
 
 cap_start_sfu() {
 	local w=$1
-	echo "== data plane with $w worker(s) ($(cap_lcores "$w"))"
+	local sleep_us=0
+	# Production poll mode (no idle sleep), unless a worker shares the generator's CPU.
+	[ "$w" -gt $(($(nproc) > 1 ? $(nproc) - 1 : 1)) ] && sleep_us=50
+	echo "== data plane with $w worker(s) ($(cap_lcores "$w"), idle_sleep_us=$sleep_us)"
 	# Each start writes fresh logs (dp.log, ctrl.log) for the worker count.
 	sfu_dp_start $P -s dataplane.lcores="$(cap_lcores "$w")" \
 		-s dataplane.port=net_af_packet0,iface=dp0,qpairs="$w" \
 		-s dataplane.memory_mb=768 -s dataplane.mbufs=32767 -s dataplane.msg_pool=8191 \
 		-s dataplane.max_transports=$((CAP_MAX_TRANSPORTS + 64)) \
 		-s dataplane.max_producers=$((CAP_MAX_TRANSPORTS * 2 + 64)) \
-		-s dataplane.max_consumers=$((CAP_MAX_CONSUMERS + 256)) >/dev/null
+		-s dataplane.max_consumers=$((CAP_MAX_CONSUMERS + 256)) \
+		-s dataplane.idle_sleep_us=$sleep_us >/dev/null
 	sfu_ctrl_start $P -s ctrl.admin_token="$TOKEN" >/dev/null
 }
 
@@ -74,7 +78,7 @@ cap_dp_pid() {
 
 cap_run_scenario() {
 	local w=$1 over=$2 name=$3 spec args per_t per_c per_pps rmax json perf_pid=
-	local c0 c1 o0 o1 hz cycles
+	local c0 c1 o0 o1 i0 i1 hz cycles
 	spec=$(cap_scenario "$name") || { echo "bench-capacity: unknown scenario $name" >&2; return 1; }
 	IFS='|' read -r args per_t per_c per_pps <<<"$spec"
 	rmax=$(awk -v m="$CAP_MAX_PPS" -v p="$per_pps" -v t="$per_t" -v c="$per_c" \
@@ -84,6 +88,7 @@ cap_run_scenario() {
 	json=$OUT/logs/$name-w$w.json
 	echo "-- $name, $w worker(s): search 1..$rmax rooms ($per_pps pkt/s out per room)"
 	o0=$(sfu_stat $P rtp_out)
+	i0=$(sfu_stat $P rx_packets)
 	c0=$(sfu_stat $P busy_cycles)
 	if [ "$CYCLES_SRC" = perf ]; then
 		perf stat -x, -e cycles -o "$OUT/logs/$name-w$w.perf" -p "$(cap_dp_pid)" &
@@ -103,6 +108,7 @@ cap_run_scenario() {
 		return 0
 	fi
 	o1=$(sfu_stat $P rtp_out)
+	i1=$(sfu_stat $P rx_packets)
 	c1=$(sfu_stat $P busy_cycles)
 	hz=$(sfu_stat $P tsc_hz)
 	if [ -n "$perf_pid" ]; then
@@ -113,15 +119,17 @@ cap_run_scenario() {
 		cycles=$((c1 - c0))
 	fi
 	jq -c --arg name "$name" --argjson w "$w" --argjson over "$over" --arg src "$CYCLES_SRC" \
-		--argjson cycles "${cycles:-0}" --argjson out "$((o1 - o0))" --argjson hz "${hz:-0}" \
+		--argjson cycles "${cycles:-0}" --argjson out "$((o1 - o0))" --argjson rx "$((i1 - i0))" --argjson hz "${hz:-0}" \
 		--argjson rmax "$rmax" '{scenario: $name, workers: $w, oversubscribed: $over,
-		  rooms_max: $rmax, cycles_source: $src, cycles: $cycles, rtp_out: $out, tsc_hz: $hz,
+		  rooms_max: $rmax, cycles_source: $src, cycles: $cycles, rtp_out: $out, dp_rx_packets: $rx, tsc_hz: $hz,
 		  cycles_per_packet: (if $out > 0 then ($cycles / $out) else null end),
 		  best: .best, trials: (.trials | length)}' "$json" >>"$OUT/results.jsonl"
-	jq -r '"   best: \(.best.active_rooms) rooms  \(.best.rx_pps | floor) pkt/s out  " +
+	jq -r 'if .best then "   best: \(.best.active_rooms) rooms  \(.best.rx_pps | floor) pkt/s out  " +
 		"\(.best.rx_gbps * 100 | round / 100) Gbps  loss \(.best.loss_ratio)  " +
 		"p50 \(.best.latency_us.p50) us  p99 \(.best.latency_us.p99) us  " +
-		"\(.cycles_per_packet // 0 | round) cycles/pkt"' <<<"$(tail -n 1 "$OUT/results.jsonl")"
+		"\(.cycles_per_packet // 0 | round) cycles/pkt" +
+		(if .best.generator_limited then "  (generator-limited)" else "" end)
+		else "   no trial passed (\(.trials) trials)" end' <<<"$(tail -n 1 "$OUT/results.jsonl")"
 }
 
 # c2d-highcpu-8: 8 vCPUs (4 cores x 2 threads, AMD EPYC Milan, 3.05 GHz all-core
@@ -146,7 +154,7 @@ cap_report() {
 		echo "| scenario | workers | rooms | out pkt/s | Gbps | loss | p50 µs | p99 µs | cycles/pkt | per worker pkt/s |"
 		echo "|---|---|---|---|---|---|---|---|---|---|"
 		jq -r '"| \(.scenario) | \(.workers)\(if .oversubscribed then " (oversubscribed)" else "" end) | " +
-			(if .best then "\(.best.active_rooms) | \(.best.rx_pps | floor) | \(.best.rx_gbps * 1000 | round / 1000) | \(.best.loss_ratio * 1e5 | round / 1e3)% | \(.best.latency_us.p50) | \(.best.latency_us.p99)"
+			(if .best then "\(.best.active_rooms)\(if .best.generator_limited then " (gen-limited)" else "" end) | \(.best.rx_pps | floor) | \(.best.rx_gbps * 1000 | round / 1000) | \(.best.loss_ratio * 1e5 | round / 1e3)% | \(.best.latency_us.p50) | \(.best.latency_us.p99)"
 			 else "none passed | | | | | " end) +
 			" | \(.cycles_per_packet // 0 | round) | \(if (.cycles_per_packet // 0) > 0 then (.tsc_hz / .cycles_per_packet | floor) else "" end) |"' "$res"
 		echo
@@ -209,16 +217,11 @@ cap_plots() {
 		sort -k1,1 -k2,2n >"$d/workers.dat"
 	# latency CDF of each scenario's best trial with 1 worker
 	: >"$d/cdf.dat"
-	jq -r 'select(.workers == 1 and .best and .best.latency_us.histogram) |
-		.scenario as $s | (.best.latency_us.histogram | map(.[1]) | add) as $n |
-		[foreach .best.latency_us.histogram[] as $b (0; . + $b[1]; "\($s) \($b[0]) \(. / $n)")] |
+	jq -r 'select(.workers == 1 and .best and .best.histogram) |
+		.scenario as $s | (.best.histogram | map(.[1]) | add) as $n |
+		[foreach .best.histogram[] as $b (0; . + $b[1]; "\($s) \($b[0]) \(. / $n)")] |
 		.[]' "$OUT/results.jsonl" >"$d/cdf.dat" || true
-	gnuplot <<GP 2>"$d/gnuplot.err" || echo "bench-capacity: gnuplot failed (see $d/gnuplot.err)"
-set terminal pngcairo size 900,560 noenhanced
-set grid
-set key left top
-set yrange [0:*]
-set output "$OUT/throughput-fanout.png"
+	cap_plot "$d/fanout.dat" "$OUT/throughput-fanout.png" <<GP
 set title "Forwarded packets/s at < 0.1% loss vs fan-out"
 set xlabel "subscribers per publisher"
 set ylabel "packets/s out"
@@ -226,23 +229,37 @@ set logscale x
 set xtics (1, 10, 50)
 plot for [w in "$(awk '{print $1}' "$d/fanout.dat" | sort -un | tr '\n' ' ')"] "$d/fanout.dat" \
 	using (\$1 == real(w) ? \$2 : 1/0):3 with linespoints lw 2 title sprintf("%s worker(s)", w)
-unset logscale x
-set xtics autofreq
-set output "$OUT/throughput-workers.png"
+GP
+	cap_plot "$d/workers.dat" "$OUT/throughput-workers.png" <<GP
 set title "Forwarded packets/s at < 0.1% loss vs worker lcores"
 set xlabel "worker lcores"
+set ylabel "packets/s out"
 set xtics 1
 plot for [s in "$(awk '{print $1}' "$d/workers.dat" | sort -u | tr '\n' ' ')"] "$d/workers.dat" \
 	using (strcol(1) eq s ? \$2 : 1/0):3 with linespoints lw 2 title s
-set output "$OUT/latency-cdf.png"
+GP
+	cap_plot "$d/cdf.dat" "$OUT/latency-cdf.png" <<GP
 set title "Forwarding latency CDF (best trial, 1 worker)"
 set xlabel "latency (µs)"
 set ylabel "fraction of packets"
 set logscale x
-set xtics autofreq
 set yrange [0:1]
 set key right bottom
 plot for [s in "$(awk '{print $1}' "$d/cdf.dat" | sort -u | tr '\n' ' ')"] "$d/cdf.dat" \
 	using (strcol(1) eq s ? \$2 : 1/0):3 with steps lw 2 title s
 GP
+}
+
+# cap_plot DATA PNG < gnuplot commands: one PNG, or a note when there is no data.
+cap_plot() {
+	local data=$1 png=$2
+	if [ ! -s "$data" ]; then
+		echo "bench-capacity: no data for $(basename "$png") (no scenario passed)"
+		cat >/dev/null
+		return 0
+	fi
+	{
+		printf 'set terminal pngcairo size 900,560 noenhanced\nset grid\nset key left top\nset yrange [0:*]\nset output "%s"\n' "$png"
+		cat
+	} | gnuplot 2>>"$OUT/logs/plot/gnuplot.err" || echo "bench-capacity: gnuplot failed for $png (see $OUT/logs/plot/gnuplot.err)"
 }
