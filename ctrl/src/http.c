@@ -225,6 +225,7 @@ static char *stats_json(void)
 	cJSON_AddNumberToObject(c, "dataplaneErrors", (double)ctrl.dp_errors);
 	cJSON_AddNumberToObject(c, "audioLevelReports", (double)ctrl.level_reports);
 	cJSON_AddNumberToObject(c, "speakerChanges", (double)ctrl.speaker_changes);
+	cJSON_AddNumberToObject(c, "audioLevelsOrphaned", (double)ctrl.level_orphaned);
 	rooms = cJSON_AddArrayToObject(s, "rooms");
 	for (struct ctrl_room *r = ctrl.rooms; r; r = r->next) {
 		cJSON *o = cJSON_CreateObject();

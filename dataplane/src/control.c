@@ -541,6 +541,7 @@ static int do_hello(struct dp *d, const struct sfu_msg *m, struct sfu_msg_reply 
 {
 	if (m->u.hello.version != SFU_MSG_VERSION)
 		return -EPROTO;
+	__atomic_fetch_or(&d->channels_alive, 1u << m->client, __ATOMIC_RELEASE);
 	if (m->u.hello.role == SFU_ROLE_CTRL)
 		__atomic_store_n(&d->ctrl_channel, (int)m->client, __ATOMIC_RELEASE);
 	else if (d->ctrl_channel == (int)m->client)
@@ -628,12 +629,19 @@ void dp_control_poll(struct dp *d)
 	}
 }
 
-/* Once a second: forget a ctrl whose process is gone (PACKET_IN stops). */
+/* Once a second: forget a ctrl whose process is gone (PACKET_IN stops), and
+ * which channels are held at all (level reports go only to those, so a dead
+ * client's ring does not pin its share of the message pool). */
 void dp_control_tick(struct dp *d)
 {
 	int ch = d->ctrl_channel;
+	uint32_t alive = 0;
 
 	if (ch >= 0 && sfu_channel_owned((unsigned int)ch) == 0)
 		__atomic_store_n(&d->ctrl_channel, -1, __ATOMIC_RELEASE);
+	for (unsigned int i = 0; i < SFU_MAX_CLIENTS; i++)
+		if (sfu_channel_owned(i) > 0)
+			alive |= 1u << i;
+	__atomic_store_n(&d->channels_alive, alive, __ATOMIC_RELEASE);
 	d->sh->gauges.neighbors = d->neigh->valid;
 }

@@ -223,6 +223,7 @@ struct dp {
 	struct rte_ring *req[SFU_MAX_CLIENTS];
 	struct rte_ring *evt[SFU_MAX_CLIENTS];
 	int ctrl_channel;          /* channel receiving PACKET_IN, -1 when none */
+	uint32_t channels_alive;   /* bit per channel held by a live client (main lcore writes) */
 	unsigned int n_workers;
 	struct dp_worker workers[DP_MAX_WORKERS];
 	struct sfu_lcore_stats *main_st;

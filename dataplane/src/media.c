@@ -117,6 +117,7 @@ void dp_media_levels_report(struct dp_worker *w)
 {
 	struct sfu_msg *msg[SFU_MAX_CLIENTS] = { NULL };
 	bool failed[SFU_MAX_CLIENTS] = { false };
+	uint32_t alive = __atomic_load_n(&dp.channels_alive, __ATOMIC_ACQUIRE);
 
 	w->level_seq++;
 	for (uint32_t i = 0; i < w->n_levels; i++) {
@@ -129,6 +130,12 @@ void dp_media_levels_report(struct dp_worker *w)
 
 		if (ch >= SFU_MAX_CLIENTS || failed[ch])
 			continue;
+		if (!(alive & (1u << ch))) {
+			/* The client that added it is gone: nobody to tell. */
+			failed[ch] = true;
+			dp_drop(w->st, SFU_DROP_NO_CTRL);
+			continue;
+		}
 		if (msg[ch] != NULL && msg[ch]->u.audio_levels.n == SFU_AUDIO_LEVELS_MAX) {
 			msg[ch]->u.audio_levels.more = 1;
 			levels_send(w, ch, msg[ch]);
