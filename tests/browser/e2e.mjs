@@ -27,14 +27,12 @@
 // (default /usr/bin/chromium), E2E_TIMEOUT_S (default 120), E2E_ROOM_LIMIT
 // (the server's ctrl.max_peers_per_room if the runner set it to 2).
 
-import { createRequire } from 'node:module';
 import { mkdtemp, mkdir, rm, appendFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { ROOT, Reporter, sleep, stats, grew, requireWeb, chromiumArgs } from './lib.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const env = process.env;
 const cfg = {
 	url: env.E2E_URL ?? 'http://127.0.0.1:8080/',
@@ -47,58 +45,23 @@ const cfg = {
 	roomLimit: Number(env.E2E_ROOM_LIMIT ?? 0), // ctrl.max_peers_per_room, when the test set it
 };
 
-let passed = 0;
-let failed = 0;
 const browsers = [];
 
-function result(name, ok, detail) {
-	if (ok) passed++;
-	else failed++;
-	console.log(`${ok ? 'ok  ' : 'FAIL'} browser/${name}`);
-	if (!ok && detail) console.log(`    ${String(detail).split('\n')[0]}`);
-}
-
-function info(text) {
-	console.log(`info ${text}`);
-}
-
-// Run one check: fn returns true/false or [ok, detail], or throws (fail).
-// A failure leaves screenshots of both pages (fail-N-NAME.png).
-async function check(name, fn) {
-	let ok = false;
-	try {
-		const r = await fn();
-		let detail;
-		[ok, detail] = Array.isArray(r) ? r : [r !== false, ''];
-		result(name, ok, detail);
-	} catch (err) {
-		result(name, false, err?.message ?? err);
-	}
-	if (!ok) {
-		await Promise.allSettled(browsers.map((b) =>
-			b.page.screenshot({ path: join(cfg.out, `fail-${failed}-${b.name}.png`), timeout: 5000 })));
-	}
-	return ok;
-}
-
-async function finish(code) {
-	await Promise.race([
-		Promise.allSettled(browsers.map(async (b) => {
-			await b.ctx.close();
-			await rm(b.dir, { recursive: true, force: true });
-		})),
-		new Promise((r) => setTimeout(r, 10000)),
-	]);
-	console.log(`browser: ${passed} passed, ${failed} failed`);
-	process.exit(code ?? (failed ? 1 : 0));
-}
-
-const watchdog = setTimeout(() => {
-	result(`the run finished within ${cfg.timeoutS} s`, false, 'watchdog fired: something hung');
-	finish(1);
-}, cfg.timeoutS * 1000);
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// The reporter (tests/browser/lib.mjs): a failure leaves screenshots of both
+// pages (fail-N-NAME.png); the end closes the browsers.
+const R = new Reporter('browser', {
+	onFail: (n) => Promise.allSettled(browsers.map((b) =>
+		b.page.screenshot({ path: join(cfg.out, `fail-${n}-${b.name}.png`), timeout: 5000 }))),
+	onFinish: () => Promise.allSettled(browsers.map(async (b) => {
+		await b.ctx.close();
+		await rm(b.dir, { recursive: true, force: true });
+	})),
+});
+const result = (name, ok, detail) => R.result(name, ok, detail);
+const info = (text) => R.info(text);
+const check = (name, fn) => R.check(name, fn);
+const finish = (code) => R.finish(code);
+const cancelWatchdog = R.watchdog(cfg.timeoutS);
 
 function words(text) {
 	return String(text).toLowerCase().replace(/[^a-z' ]+/g, ' ').split(/\s+/).filter(Boolean);
@@ -113,22 +76,10 @@ function coverage(text) {
 
 async function launch(name, wav) {
 	const dir = await mkdtemp(join(tmpdir(), `sfu-e2e-${name}-`));
-	const args = [
-		'--no-sandbox',
-		'--use-fake-ui-for-media-stream',
-		'--use-fake-device-for-media-stream',
-		...(wav ? [`--use-file-for-fake-audio-capture=${wav}`] : []),
-		'--disable-background-networking',
-		'--disable-component-update',
-		'--disable-sync',
-		'--no-first-run',
-		'--disable-features=WebRtcHideLocalIpsWithMdns',
-		'--autoplay-policy=no-user-gesture-required',
-	];
 	const ctx = await chromium.launchPersistentContext(dir, {
 		executablePath: cfg.chromium,
 		headless: true,
-		args,
+		args: chromiumArgs(wav),
 		viewport: { width: 1280, height: 720 },
 	});
 	const page = ctx.pages()[0] ?? (await ctx.newPage());
@@ -138,38 +89,6 @@ async function launch(name, wav) {
 	const b = { name, ctx, page, dir };
 	browsers.push(b);
 	return b;
-}
-
-// getStats of both transports, summed per kind: {in: {audio, video}, pairs, transports}.
-async function stats(page) {
-	return page.evaluate(async () => {
-		const c = window.sfu?.call;
-		const out = { in: {}, pairs: {}, dtls: {}, ice: {} };
-		for (const [dir, t] of [['send', c?.sendTransport], ['recv', c?.recvTransport]]) {
-			if (!t) continue;
-			const report = await t.getStats();
-			report.forEach((s) => {
-				if (s.type === 'inbound-rtp') {
-					const k = (out.in[s.kind] ??= { packetsReceived: 0, framesDecoded: 0, totalSamplesReceived: 0 });
-					k.packetsReceived += s.packetsReceived ?? 0;
-					k.framesDecoded += s.framesDecoded ?? 0;
-					k.totalSamplesReceived += s.totalSamplesReceived ?? 0;
-				}
-				if (s.type === 'transport') {
-					out.dtls[dir] = s.dtlsState;
-					out.ice[dir] = s.iceState;
-					if (s.selectedCandidatePairId) out.pairs[dir] = report.get(s.selectedCandidatePairId)?.state;
-				}
-			});
-		}
-		return out;
-	});
-}
-
-function grew(a, b, kind, field) {
-	const x = a.in[kind]?.[field] ?? 0;
-	const y = b.in[kind]?.[field] ?? 0;
-	return [y > x, `${kind} ${field} ${x} -> ${y}`];
 }
 
 // Tiles glide for 0.25 s when the layout changes: let them settle first.
@@ -185,8 +104,7 @@ const tileOf = (name) => `.tile[data-name="${name}"]:not(.screen)`;
 await mkdir(cfg.out, { recursive: true });
 let chromium;
 try {
-	const require = createRequire(join(ROOT, 'ctrl/web/package.json'));
-	({ chromium } = require('playwright-core'));
+	({ chromium } = requireWeb('playwright-core'));
 } catch (err) {
 	result('playwright-core is installed (cd ctrl/web && npm ci)', false, err.message);
 	await finish(1);
@@ -485,5 +403,5 @@ await check('rejoin: Bob joins again from the lobby and Alice sees his video', a
 	return [tiles.length === 2, `Bob's tiles after rejoining: ${tiles.join(', ')}`];
 });
 
-clearTimeout(watchdog);
+cancelWatchdog();
 await finish();

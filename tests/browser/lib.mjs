@@ -79,7 +79,8 @@ export class Reporter {
 }
 
 // getStats of the page's send and recv transports (window.sfu.call), summed
-// per kind: {in: {audio, video}, pairs: {send, recv}, dtls: {send, recv}}.
+// per kind: {in: {audio, video}, out: {audio, video} (packetsSent),
+// pairs: {send, recv}, dtls: {send, recv}}.
 // Runs in the page, so it copes with both browsers' reports:
 // - Chromium has "transport" stats (dtlsState, selectedCandidatePairId);
 //   Firefox has none: its selected pair is the candidate-pair with
@@ -90,7 +91,7 @@ export class Reporter {
 export async function stats(page) {
 	return page.evaluate(async () => {
 		const c = window.sfu?.call;
-		const out = { in: {}, pairs: {}, dtls: {} };
+		const out = { in: {}, out: {}, pairs: {}, dtls: {} };
 		for (const [dir, t] of [['send', c?.sendTransport], ['recv', c?.recvTransport]]) {
 			if (!t) continue;
 			const report = await t.getStats();
@@ -104,6 +105,11 @@ export async function stats(page) {
 					k.framesDecoded += s.framesDecoded ?? 0;
 					if (s.totalSamplesReceived === undefined) k.totalSamplesReceived = -1;
 					else if (k.totalSamplesReceived >= 0) k.totalSamplesReceived += s.totalSamplesReceived;
+				}
+				if (s.type === 'outbound-rtp') {
+					const kind = s.kind ?? s.mediaType;
+					const k = (out.out[kind] ??= { packetsSent: 0 });
+					k.packetsSent += s.packetsSent ?? 0;
 				}
 				if (s.type === 'transport') {
 					haveTransport = true;

@@ -1,7 +1,9 @@
 // levels.js — audio levels of every participant and the active speaker,
 // computed in the browser: a WebAudio AnalyserNode per audio track (mine and
-// each remote one), sampled every 100 ms.  The server's activeSpeaker
-// notification is not implemented yet; when it comes, the UI prefers it.
+// each remote one), sampled every 100 ms.  The call screen prefers the
+// server's activeSpeaker notification and falls back to this estimate when
+// the server has not named a speaker recently (ui.js).  AnalyserNode works
+// the same on local and remote (WebRTC) tracks in Chromium and Firefox.
 //
 // Events: 'levels' (Map id -> 0..1), 'active' (id | null).
 
@@ -11,6 +13,28 @@ const TICK_MS = 100;
 const SPEECH_LEVEL = 0.3; // about -42 dBFS on the 0..1 scale below
 const SWITCH_TICKS = 3; // loudest for 300 ms before the highlight moves
 const SILENCE_TICKS = 15; // highlight cleared after 1.5 s of silence
+
+// One AudioContext for the page, shared by the lobby's meter and the call:
+// browsers start an AudioContext suspended unless a user gesture resumes it,
+// and Firefox keeps one made later (after the asynchronous join) suspended
+// even after clicks elsewhere.  The lobby resumes this one on its Join
+// click, so the call's levels run from the start.
+let sharedCtx = null;
+
+function audioContext() {
+	if (!sharedCtx) {
+		const Ctx = window.AudioContext ?? window.webkitAudioContext;
+		if (!Ctx) return null;
+		sharedCtx = new Ctx();
+	}
+	return sharedCtx;
+}
+
+// Call from a user gesture (click, key press, form submit).
+export function unlockAudio() {
+	const ctx = audioContext();
+	if (ctx && ctx.state !== 'running') ctx.resume().catch(() => {});
+}
 
 // RMS of a frame in dBFS mapped to 0..1 over -60..0 dB.
 function levelOf(buf) {
@@ -24,7 +48,6 @@ function levelOf(buf) {
 export class AudioLevels extends Emitter {
 	constructor() {
 		super();
-		this.ctx = null;
 		this.sources = new Map(); // id -> {track, node, analyser, buf, level}
 		this.active = null;
 		this._candidate = null;
@@ -33,24 +56,19 @@ export class AudioLevels extends Emitter {
 		this._timer = null;
 	}
 
-	_context() {
-		if (!this.ctx) {
-			const Ctx = window.AudioContext ?? window.webkitAudioContext;
-			if (!Ctx) return null;
-			this.ctx = new Ctx();
-		}
-		return this.ctx;
+	get ctx() {
+		return sharedCtx;
 	}
 
 	// Call from a user gesture: browsers start an AudioContext suspended.
 	resume() {
-		this._context()?.resume().catch(() => {});
+		unlockAudio();
 	}
 
 	attach(id, track) {
 		if (this.sources.get(id)?.track === track) return;
 		this.detach(id);
-		const ctx = this._context();
+		const ctx = audioContext();
 		if (!ctx || !track) return;
 		const node = ctx.createMediaStreamSource(new MediaStream([track]));
 		const analyser = ctx.createAnalyser();
@@ -71,9 +89,7 @@ export class AudioLevels extends Emitter {
 	close() {
 		for (const id of [...this.sources.keys()]) this.detach(id);
 		clearInterval(this._timer);
-		this._timer = null;
-		this.ctx?.close().catch(() => {});
-		this.ctx = null;
+		this._timer = null; // the shared AudioContext stays for the next call
 	}
 
 	_tick() {

@@ -12,6 +12,8 @@ export function describeMediaError(err, what = 'camera and microphone') {
 		return `Access to the ${what} was denied. Allow it in the browser's site settings (the icon left of the address), then reload — or join without it.`;
 	case 'NotFoundError':
 	case 'DevicesNotFoundError':
+		// Firefox says this when it has no screen to capture (no display)
+		if (what === 'screen') return 'This browser found no screen or window it can share here.';
 		return `No ${what} found. Plug one in, or join without it.`;
 	case 'NotReadableError':
 	case 'TrackStartError':

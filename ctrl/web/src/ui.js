@@ -14,7 +14,12 @@ import { icon, setIcon } from './icons.js';
 import { getScreenTrack, getTrack, listDevices, describeMediaError } from './media.js';
 import { saveDevice, savedDevices } from './lobby.js';
 
-const SERVER_SPEAKER_HOLD_MS = 2000;
+// The active speaker: the server's activeSpeaker notification wins (it hears
+// everyone's audio, including peers this page cannot analyse), and holds for
+// SERVER_SPEAKER_HOLD_MS after the last one; without a recent one (an older
+// server, or one that names a speaker only when it changes) the highlight
+// falls back to this page's estimate from audio levels (levels.js).
+const SERVER_SPEAKER_HOLD_MS = 3000;
 
 export class CallView extends Emitter {
 	constructor(root, call) {
@@ -29,7 +34,7 @@ export class CallView extends Emitter {
 		this.captions = new CaptionsOverlay($('#captions'));
 		this.levels = new AudioLevels();
 		this.transportStates = { send: 'new', recv: 'new' };
-		this._serverSpeakerAt = 0;
+		this._serverSpeakerTimer = 0; // running while the server's choice holds
 		this._offs = [];
 		// one CallView per call on the same DOM: its listeners go with it
 		this._abort = new AbortController();
@@ -50,7 +55,7 @@ export class CallView extends Emitter {
 		this._wireCall();
 		this.levels.on('levels', (m) => this._onLevels(m));
 		this.levels.on('active', (id) => {
-			if (Date.now() - this._serverSpeakerAt > SERVER_SPEAKER_HOLD_MS) this._setActive(id);
+			if (!this._serverSpeakerTimer) this._setActive(id);
 		});
 		$('#room-title').textContent = call.roomId;
 		this._renderLocal();
@@ -65,6 +70,8 @@ export class CallView extends Emitter {
 	}
 
 	destroy() {
+		clearTimeout(this._serverSpeakerTimer);
+		this._serverSpeakerTimer = 0;
 		for (const off of this._offs) off();
 		this._abort.abort();
 		this.levels.close();
@@ -130,10 +137,7 @@ export class CallView extends Emitter {
 		on('media-paused', (peerId, m) => this._onMediaPaused(peerId, m));
 		on('chat', (msg) => this.chat.add(msg));
 		on('caption', (cap) => this.captions.show(cap));
-		on('active-speaker', (id) => {
-			this._serverSpeakerAt = Date.now();
-			this._setActive(id);
-		});
+		on('active-speaker', (id) => this._onServerSpeaker(id));
 		this._offs.push(c.signaling.on('reconnecting', ({ attempt, delayMs }) => {
 			if (c.state !== 'reconnecting') return;
 			this._banner(`Connection to the server lost. Reconnecting${attempt > 1 ? ` (attempt ${attempt}, next in ${Math.ceil(delayMs / 1000)} s)` : ''}…`, 'warn');
@@ -184,6 +188,17 @@ export class CallView extends Emitter {
 
 	_onLevels(levels) {
 		for (const [id, level] of levels) this.grid.get(id)?.setLevel(level);
+	}
+
+	// id: a peer id, 'me', or null (nobody speaks).  When the hold ends, the
+	// local estimate takes over with what it thinks now.
+	_onServerSpeaker(id) {
+		clearTimeout(this._serverSpeakerTimer);
+		this._serverSpeakerTimer = setTimeout(() => {
+			this._serverSpeakerTimer = 0;
+			this._setActive(this.levels.active);
+		}, SERVER_SPEAKER_HOLD_MS);
+		this._setActive(id);
 	}
 
 	_setActive(id) {
@@ -252,6 +267,7 @@ export class CallView extends Emitter {
 		$('#set-mic').addEventListener('change', (ev) => this._switchDevice('audio', ev.target.value), { signal });
 		$('#set-cam').addEventListener('change', (ev) => this._switchDevice('video', ev.target.value), { signal });
 		this.root.addEventListener('click', () => {
+			this.levels.resume();
 			for (const a of this.audioEls.values()) if (a.paused) a.play().catch(() => {});
 		}, { signal });
 	}
