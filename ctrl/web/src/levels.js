@@ -15,10 +15,10 @@ const SWITCH_TICKS = 3; // loudest for 300 ms before the highlight moves
 const SILENCE_TICKS = 15; // highlight cleared after 1.5 s of silence
 
 // One AudioContext for the page, shared by the lobby's meter and the call:
-// browsers start an AudioContext suspended unless a user gesture resumes it,
-// and Firefox keeps one made later (after the asynchronous join) suspended
-// even after clicks elsewhere.  The lobby resumes this one on its Join
-// click, so the call's levels run from the start.
+// autoplay policies may keep an AudioContext suspended unless a user gesture
+// resumes it, and the call's levels start after the asynchronous join, out
+// of any gesture.  The lobby resumes this one on its Join click (the call
+// screen on any click), so the call's levels run from the start.
 let sharedCtx = null;
 
 function audioContext() {
