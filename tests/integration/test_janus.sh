@@ -49,7 +49,8 @@ t_check "carol finished (exit 0)" t_stop carol 0
 t_check "alice finished (exit 0)" t_stop alice 0
 t_expect_eq "alice: ICE and DTLS up" "$(field alice summary legs_connected)" 1
 t_expect_eq "alice: Janus reported webrtcup" "$(field alice 'leg role=publish' webrtcup)" 1
-t_expect_ge "alice: sent video" "$(field alice summary sent_video)" 800
+# 7 s of 120 packets/s less set-up, on a possibly loaded machine.
+t_expect_ge "alice: sent video" "$(field alice summary sent_video)" 500
 for who in bob carol; do
 	t_expect_eq "$who: ICE and DTLS up" "$(field $who summary legs_connected)" 1
 	t_expect_eq "$who: found the publisher" "$(field $who summary expect_ok)" 1
