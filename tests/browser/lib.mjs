@@ -86,6 +86,9 @@ export class Reporter {
 //   Firefox has none: its selected pair is the candidate-pair with
 //   selected: true, and DTLS is taken from the transport's connectionState
 //   (mediasoup-client's "connected" needs ICE and DTLS both up).
+// - A selected pair that has had STUN responses counts as succeeded: a loaded
+//   Chromium has been seen reporting its selected pair "in-progress" again
+//   (a check outstanding) while media flows over it.
 // - totalSamplesReceived (audio played out) is absent from older Firefox
 //   reports: then -1, and audioOut() falls back to packets decoded.
 export async function stats(page) {
@@ -96,6 +99,7 @@ export async function stats(page) {
 			if (!t) continue;
 			const report = await t.getStats();
 			let haveTransport = false;
+			const pairState = (p) => (p && p.state !== 'succeeded' && (p.responsesReceived ?? 0) > 0 ? 'succeeded' : p?.state);
 			report.forEach((s) => {
 				if (s.type === 'inbound-rtp') {
 					const kind = s.kind ?? s.mediaType;
@@ -114,12 +118,12 @@ export async function stats(page) {
 				if (s.type === 'transport') {
 					haveTransport = true;
 					out.dtls[dir] = s.dtlsState;
-					if (s.selectedCandidatePairId) out.pairs[dir] = report.get(s.selectedCandidatePairId)?.state;
+					if (s.selectedCandidatePairId) out.pairs[dir] = pairState(report.get(s.selectedCandidatePairId));
 				}
 			});
 			if (!haveTransport) {
 				report.forEach((s) => {
-					if (s.type === 'candidate-pair' && (s.selected || s.nominated) && !out.pairs[dir]) out.pairs[dir] = s.state;
+					if (s.type === 'candidate-pair' && (s.selected || s.nominated) && !out.pairs[dir]) out.pairs[dir] = pairState(s);
 				});
 				out.dtls[dir] = t.connectionState;
 			}
