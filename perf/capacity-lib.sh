@@ -78,7 +78,7 @@ cap_dp_pid() {
 
 cap_run_scenario() {
 	local w=$1 over=$2 name=$3 spec args per_t per_c per_pps rmax json perf_pid=
-	local c0 c1 o0 o1 i0 i1 hz cycles
+	local c0 c1 o0 o1 i0 i1 d0 d1 hz cycles
 	spec=$(cap_scenario "$name") || { echo "bench-capacity: unknown scenario $name" >&2; return 1; }
 	IFS='|' read -r args per_t per_c per_pps <<<"$spec"
 	rmax=$(awk -v m="$CAP_MAX_PPS" -v p="$per_pps" -v t="$per_t" -v c="$per_c" \
@@ -90,6 +90,7 @@ cap_run_scenario() {
 	o0=$(sfu_stat $P rtp_out)
 	i0=$(sfu_stat $P rx_packets)
 	c0=$(sfu_stat $P busy_cycles)
+	d0=$(sfu_stat $P port_cycles)
 	if [ "$CYCLES_SRC" = perf ]; then
 		perf stat -x, -e cycles -o "$OUT/logs/$name-w$w.perf" -p "$(cap_dp_pid)" &
 		perf_pid=$!
@@ -110,6 +111,7 @@ cap_run_scenario() {
 	o1=$(sfu_stat $P rtp_out)
 	i1=$(sfu_stat $P rx_packets)
 	c1=$(sfu_stat $P busy_cycles)
+	d1=$(sfu_stat $P port_cycles)
 	hz=$(sfu_stat $P tsc_hz)
 	if [ -n "$perf_pid" ]; then
 		kill -INT "$perf_pid" 2>/dev/null || true
@@ -119,15 +121,17 @@ cap_run_scenario() {
 		cycles=$((c1 - c0))
 	fi
 	jq -c --arg name "$name" --argjson w "$w" --argjson over "$over" --arg src "$CYCLES_SRC" \
-		--argjson cycles "${cycles:-0}" --argjson out "$((o1 - o0))" --argjson rx "$((i1 - i0))" --argjson hz "${hz:-0}" \
+		--argjson cycles "${cycles:-0}" --argjson out "$((o1 - o0))" --argjson rx "$((i1 - i0))" --argjson busy "$((c1 - c0))" --argjson port "$((d1 - d0))" --argjson hz "${hz:-0}" \
 		--argjson rmax "$rmax" '{scenario: $name, workers: $w, oversubscribed: $over,
 		  rooms_max: $rmax, cycles_source: $src, cycles: $cycles, rtp_out: $out, dp_rx_packets: $rx, tsc_hz: $hz,
 		  cycles_per_packet: (if $out > 0 then ($cycles / $out) else null end),
+		  busy_cycles: $busy, port_cycles: $port,
+		  own_cycles_per_packet: (if $out > 0 then (($busy - $port) / $out) else null end),
 		  best: .best, trials: (.trials | length)}' "$json" >>"$OUT/results.jsonl"
 	jq -r 'if .best then "   best: \(.best.active_rooms) rooms  \(.best.rx_pps | floor) pkt/s out  " +
 		"\(.best.rx_gbps * 100 | round / 100) Gbps  loss \(.best.loss_ratio)  " +
 		"p50 \(.best.latency_us.p50) us  p99 \(.best.latency_us.p99) us  " +
-		"\(.cycles_per_packet // 0 | round) cycles/pkt" +
+		"\(.cycles_per_packet // 0 | round) cycles/pkt (\(.own_cycles_per_packet // 0 | round) outside the port driver)" +
 		(if .best.generator_limited then "  (generator-limited)" else "" end)
 		else "   no trial passed (\(.trials) trials)" end' <<<"$(tail -n 1 "$OUT/results.jsonl")"
 }
@@ -138,6 +142,7 @@ C2D_VCPUS=8
 C2D_WORKERS=${CAP_C2D_WORKERS:-6}
 C2D_HZ=${CAP_C2D_HZ:-3050000000}
 C2D_GBPS=${CAP_C2D_GBPS:-16}   # the VM's egress bandwidth cap (Gbit/s)
+C2D_NIC_CYCLES=${CAP_C2D_NIC_CYCLES:-200}   # a DPDK NIC driver's rx+tx per packet (assumed)
 
 cap_report() {
 	local md=$OUT/report.md res=$OUT/results.jsonl
@@ -151,12 +156,12 @@ cap_report() {
 		echo "Highest load with < 0.1% loss (sfu-pktgen --search, trials of ${TRIAL_S} s); cycles per"
 		echo "forwarded packet from $CYCLES_SRC; \"per worker\" = TSC Hz / cycles per packet."
 		echo
-		echo "| scenario | workers | rooms | out pkt/s | Gbps | loss | p50 µs | p99 µs | cycles/pkt | per worker pkt/s |"
-		echo "|---|---|---|---|---|---|---|---|---|---|"
+		echo "| scenario | workers | rooms | out pkt/s | Gbps | loss | p50 µs | p99 µs | cycles/pkt | in the port driver | per worker pkt/s |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|"
 		jq -r '"| \(.scenario) | \(.workers)\(if .oversubscribed then " (oversubscribed)" else "" end) | " +
 			(if .best then "\(.best.active_rooms)\(if .best.generator_limited then " (gen-limited)" else "" end) | \(.best.rx_pps | floor) | \(.best.rx_gbps * 1000 | round / 1000) | \(.best.loss_ratio * 1e5 | round / 1e3)% | \(.best.latency_us.p50) | \(.best.latency_us.p99)"
 			 else "none passed | | | | | " end) +
-			" | \(.cycles_per_packet // 0 | round) | \(if (.cycles_per_packet // 0) > 0 then (.tsc_hz / .cycles_per_packet | floor) else "" end) |"' "$res"
+			" | \(.cycles_per_packet // 0 | round) | \((.cycles_per_packet // 0) - (.own_cycles_per_packet // 0) | round) | \(if (.cycles_per_packet // 0) > 0 then (.tsc_hz / .cycles_per_packet | floor) else "" end) |"' "$res"
 		echo
 		cap_janus_table
 		echo
@@ -173,12 +178,19 @@ cap_janus_table() {
 	local j=$OUT/janus.json
 	echo "## Side by side with Janus 1.1 (perf/janus/compare)"
 	echo
-	if ! jq -e . "$j" >/dev/null 2>&1; then
+	if ! jq -e '.results | length > 0' "$j" >/dev/null 2>&1; then
 		echo "(no comparison: see logs/janus.txt)"
 		return 0
 	fi
-	jq -r '.table_md // empty' "$j"
-	jq -r 'if .ratio then "\nOur forwarded packets per CPU-second / Janus'"'"'s: **\(.ratio * 10 | round / 10)x**" else empty end' "$j"
+	jq -r '"Same clients, same media (audio 50 pkt/s + \(.video_kbps) kbit/s video), \(.window_s) s windows; " +
+		"load average \(.loadavg_start) at the start.  Ours: CPU as busy TSC cycles of the data plane " +
+		"+ sfu-ctrl (busy), or /proc time (proc); Janus: /proc time of all its threads.\n\n" +
+		"| scenario | SFU | packets forwarded | CPU-seconds busy | CPU-seconds /proc | packets per CPU-second | valid |\n" +
+		"|---|---|---|---|---|---|---|"' "$j"
+	jq -r '.results[] | "| \(.scenario) | \(.sfu) | \(.packets_forwarded) | \(.cpu_seconds.busy // "") | \(.cpu_seconds.proc) | " +
+		"\(if .packets_per_cpu_second.busy then "\(.packets_per_cpu_second.busy) (busy), " else "" end)\(.packets_per_cpu_second.proc) (/proc) | \(.valid) |"' "$j"
+	echo
+	jq -r '.ratio_ours_over_janus[]? | "- \(.scenario): ours / Janus packets per CPU-second = **\(.busy)x** (busy cycles), \(.proc)x (/proc)"' "$j"
 }
 
 # Derived, not measured: the W=1 per-worker rate scaled to a c2d-highcpu-8
@@ -186,22 +198,28 @@ cap_janus_table() {
 cap_plan_table() {
 	echo "## Capacity planning: c2d-highcpu-8 ($C2D_VCPUS vCPUs: 1 main lcore + sfu-ctrl + Redis, 1 sfu-tap, $C2D_WORKERS workers)"
 	echo
-	echo "Per worker = $((C2D_HZ / 1000000)) MHz / cycles per packet measured above with 1 worker"
-	echo "(on veth, so the kernel's af_packet cost is in it: conservative for a DPDK NIC);"
-	echo "node = the lower of $C2D_WORKERS workers and the VM's ${C2D_GBPS} Gbit/s egress at the scenario's"
-	echo "packet size; a room's load is the packets its members receive."
+	echo "Derived from the 1-worker rows above; cycles per packet carry over, the clock"
+	echo "($((C2D_HZ / 1000000)) MHz) and the worker count change.  Behind a DPDK NIC a worker spends its"
+	echo "own cycles (measured: busy cycles outside the port driver) plus the NIC driver's,"
+	echo "taken as $C2D_NIC_CYCLES cycles per packet (CAP_C2D_NIC_CYCLES); the conservative column"
+	echo "keeps this machine's af_packet driver cost instead.  A node is bounded by the lower of"
+	echo "its workers and the VM's $C2D_GBPS Gbit/s egress; a room's load is what its members receive."
 	echo
-	echo "| scenario | cycles/pkt | per worker pkt/s | node pkt/s | bound | out pkt/s per room | rooms per node | participants per node |"
-	echo "|---|---|---|---|---|---|---|---|"
-	jq -r --argjson hz "$C2D_HZ" --argjson w "$C2D_WORKERS" --argjson gbps "$C2D_GBPS" \
+	echo "| scenario | cycles/pkt | per worker pkt/s | node pkt/s | bound | out pkt/s per room | rooms per node | participants per node | conservative: participants |"
+	echo "|---|---|---|---|---|---|---|---|---|"
+	jq -r --argjson hz "$C2D_HZ" --argjson w "$C2D_WORKERS" --argjson gbps "$C2D_GBPS" --argjson nic "$C2D_NIC_CYCLES" \
 		'select(.workers == 1 and (.cycles_per_packet // 0) > 0 and .best) |
 		(.scenario | capture("(?<k>fanout-1x|room-)(?<n>[0-9]+)")) as $s |
-		($hz / .cycles_per_packet) as $pw | ($pw * $w) as $cpu |
-		(.best.rx_gbps * 1e9 / 8 / .best.rx_pps) as $bytes | ($gbps * 1e9 / 8 / ($bytes + 24)) as $nic |
-		(if $cpu < $nic then $cpu else $nic end) as $node |
+		(.own_cycles_per_packet + $nic) as $cyc |
+		(.best.rx_gbps * 1e9 / 8 / .best.rx_pps) as $bytes | ($gbps * 1e9 / 8 / ($bytes + 24)) as $egress |
+		def node($c): ($hz / $c * $w) as $cpu | (if $cpu < $egress then $cpu else $egress end);
 		(.best.rx_pps / .best.active_rooms) as $room |
 		(if $s.k == "room-" then ($s.n | tonumber) else (($s.n | tonumber) + 1) end) as $people |
-		"| \(.scenario) | \(.cycles_per_packet | round) | \($pw | floor) | \($node | floor) | \(if $cpu < $nic then "CPU" else "egress" end) | \($room | floor) | \($node / $room | floor) | \($node / $room * $people | floor) |"' \
+		node($cyc) as $node |
+		"| \(.scenario) | \($cyc | round) | \($hz / $cyc | floor) | \($node | floor) | " +
+		"\(if $hz / $cyc * $w < $egress then "CPU" else "egress" end) | \($room | floor) | " +
+		"\($node / $room | floor) | \($node / $room * $people | floor) | " +
+		"\(node(.cycles_per_packet) / $room * $people | floor) |"' \
 		"$OUT/results.jsonl"
 }
 

@@ -47,6 +47,7 @@
 	_(AUDIO_LEVEL_MALFORMED, "audio_level_malformed")                      \
 	_(AUDIO_LEVEL_REPORTS, "audio_level_reports")                          \
 	_(BUSY_CYCLES, "busy_cycles")                                          \
+	_(PORT_CYCLES, "port_cycles")                                          \
 	_(POLLS, "polls")
 
 /* Drop reasons: _(ENUM_SUFFIX, "name"); each a per-lcore counter. */

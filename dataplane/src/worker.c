@@ -32,13 +32,15 @@
 void dp_worker_flush(struct dp_worker *w)
 {
 	uint16_t sent, i;
-	uint64_t bytes = 0;
+	uint64_t bytes = 0, t0;
 
 	if (w->n_tx == 0)
 		return;
 	for (i = 0; i < w->n_tx; i++)
 		bytes += w->tx[i]->pkt_len;
+	t0 = rte_rdtsc();
 	sent = rte_eth_tx_burst(dp.port_id, (uint16_t)w->index, w->tx, w->n_tx);
+	dp_count(w->st, SFU_CNT_PORT_CYCLES, rte_rdtsc() - t0);
 	/* What the device refused is freed and counted (l2fwd's send_burst). */
 	for (i = sent; i < w->n_tx; i++) {
 		bytes -= w->tx[i]->pkt_len;
@@ -266,7 +268,7 @@ int dp_worker_main(void *arg)
 
 	w->level_tsc = rte_rdtsc();
 	while (!dp_force_quit) {
-		uint64_t start = rte_rdtsc();
+		uint64_t start = rte_rdtsc(), rx_tsc;
 		unsigned int n, work = 0;
 		uint64_t bytes = 0;
 
@@ -280,8 +282,11 @@ int dp_worker_main(void *arg)
 			dp_worker_tx(w, objs[i]);
 		work += n;
 
+		rx_tsc = rte_rdtsc();
 		n = rte_eth_rx_burst(dp.port_id, (uint16_t)w->index, pkts, DP_BURST);
 		if (n > 0) {
+			/* The driver's share of a busy poll (kernel copies on af_packet). */
+			dp_count(w->st, SFU_CNT_PORT_CYCLES, rte_rdtsc() - rx_tsc);
 			for (unsigned int i = 0; i < n; i++)
 				bytes += pkts[i]->pkt_len;
 			dp_count(w->st, SFU_CNT_RX_PKTS, n);

@@ -25,6 +25,11 @@
 #   nt_add_dp P [NAME]             data plane namespace ${P}-NAME (default dp),
 #                                  interface dp0 without an address
 #   nt_exec P NAME cmd...          run cmd in ${P}-NAME
+#   nt_steer P NAME CPUS           the kernel work for frames NAME sends (bridging,
+#                                  delivery to the receivers' sockets) runs on CPUS
+#                                  (a list like "0" or "0,2"; RPS on b-NAME), not
+#                                  inline in NAME's send call: as a NIC hands the
+#                                  wire to another machine.  For benchmarks.
 #   nt_destroy P                   stop what runs in them, delete them (idempotent)
 
 declare -p _nt_created >/dev/null 2>&1 || _nt_created=()
@@ -120,6 +125,16 @@ nt_exec() {
 	local ns="$1-$2"
 	shift 2
 	ip netns exec "$ns" "$@"
+}
+
+nt_steer() {
+	local p=$1 name=$2 cpus=$3 mask=0 c
+	_nt_need_switch "$p" || return 1
+	for c in ${cpus//,/ }; do
+		[[ $c =~ ^[0-9]+$ ]] && ((c < 64)) || _nt_err "nt_steer: CPU '$c'" || return 1
+		mask=$((mask | (1 << c)))
+	done
+	ip netns exec "$p-sw" sh -c "printf '%x' $mask >/sys/class/net/b-$name/queues/rx-0/rps_cpus"
 }
 
 # Delete, newest first, the namespaces this shell created for P.  Processes still
