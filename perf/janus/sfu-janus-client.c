@@ -16,7 +16,9 @@
  * verified against the publisher's display name and kind).
  *
  * Files: jc-sdp.h (SDP parser and writers), jc-leg.h (one PeerConnection),
- * this file (options, Janus requests and events, output).
+ * this file (options, Janus requests and events, output); shared with
+ * sfu-client: tests/tools/sfu-client-pc.h (ICE, DTLS, SRTP of a connection),
+ * sfu-client-ws.h (the WebSocket), sfu-client-media.h, sfu-client-json.h.
  *
  * Threading: single-threaded: one lws context runs the WebSocket, the legs'
  * UDP sockets (adopted raw descriptors) and a 5 ms timer for retransmissions,
@@ -44,6 +46,7 @@
 #include "jc-sdp.h"
 #include "../../tests/tools/sfu-client-json.h"
 #include "../../tests/tools/sfu-client-media.h"
+#include "../../tests/tools/sfu-client-ws.h"
 
 #define JC_TICK_MS 5
 #define JC_REQ_TIMEOUT_MS 10000
@@ -130,12 +133,6 @@ struct jc_pending {
 	uint64_t deadline_ms;
 };
 
-struct jc_out {
-	struct jc_out *next;
-	size_t len;
-	unsigned char buf[]; /* LWS_PRE + len */
-};
-
 enum jc_phase { JC_CONNECTING, JC_SETUP, JC_LEAVING, JC_DONE };
 
 /* A publisher of the room as listparticipants reports it. */
@@ -147,9 +144,7 @@ struct jc_feed {
 /* The whole client; static in main.  Lifetime: the process. */
 struct jc_client {
 	struct jc_opts o;
-	struct lws_context *ctx;
-	struct lws *ws;
-	bool ws_up;
+	struct cw_conn w; /* the WebSocket to Janus and the lws context */
 	enum jc_phase phase;
 	int exit_code;
 	lws_sorted_usec_list_t tick;
@@ -159,9 +154,6 @@ struct jc_client {
 	uint64_t session;
 	uint64_t next_tid;
 	struct jc_pending pend[JC_MAX_PENDING];
-	struct jc_out *out_head, *out_tail;
-	char *rx;
-	size_t rx_len, rx_cap;
 
 	struct jc_leg leg[JC_NROLE];
 	uint64_t pub_id; /* our publisher id in the room */
@@ -219,22 +211,23 @@ static void print_error(const char *req, const char *code, const char *msg)
 static void print_leg(const struct jc_leg *l)
 {
 	static const char *const ice_name[] = {"idle", "checking", "connected", "failed"};
+	const struct pc_conn *pc = &l->pc;
 
 	printf("leg role=%s ice=%s checks=%u checks_answered=%u stun_errors=%u stun_bad=%u"
 	       " consent_ok=%u dtls=%s dtls_role=%s profile=0x%04x webrtcup=%d hangup=%d"
 	       " rx_stun=%" PRIu64 " rx_dtls=%" PRIu64 " rx_rtp=%" PRIu64 " rx_rtcp=%" PRIu64
 	       " rtcp_ok=%" PRIu64 " rtcp_fail=%" PRIu64 " rx_other=%" PRIu64 " rx_foreign=%" PRIu64
 	       " unknown_ssrc=%" PRIu64 " tx_fail=%" PRIu64 "\n",
-	       jc_role_name[l->role], ice_name[l->ice], l->checks_sent, l->checks_answered,
-	       l->stun_errors, l->stun_bad, l->consent_ok,
-	       l->dtls_failed ? "failed" : l->dtls_connected ? "connected" : "none",
-	       l->dtls_server ? "server" : "client", l->profile, l->webrtcup, l->hangup, l->rx_stun,
-	       l->rx_dtls, l->rx_rtp, l->rx_rtcp, l->rtcp_ok, l->rtcp_fail, l->rx_other,
-	       l->rx_foreign, l->unknown_ssrc, l->tx_fail);
-	if (l->ice_done_ms != 0 && l->dtls_done_ms != 0)
+	       jc_role_name[l->role], ice_name[pc->ice], pc->checks_sent, pc->checks_answered,
+	       pc->stun_errors, pc->stun_bad, pc->consent_ok,
+	       pc->dtls_failed ? "failed" : pc->dtls_connected ? "connected" : "none",
+	       pc->dtls_server ? "server" : "client", pc->profile, l->webrtcup, pc->hangup, pc->rx_stun,
+	       pc->rx_dtls, pc->rx_rtp, pc->rx_rtcp, pc->rtcp_ok, pc->rtcp_fail, pc->rx_other,
+	       pc->rx_foreign, pc->unknown_ssrc, pc->tx_fail);
+	if (pc->ice_done_ms != 0 && pc->dtls_done_ms != 0)
 		printf("timing role=%s ice_ms=%" PRIu64 " dtls_ms=%" PRIu64 " setup_ms=%" PRIu64 "\n",
-		       jc_role_name[l->role], l->ice_done_ms - l->ice_start_ms,
-		       l->dtls_done_ms - l->dtls_start_ms, l->dtls_done_ms - l->ice_start_ms);
+		       jc_role_name[l->role], pc->ice_done_ms - pc->ice_start_ms,
+		       pc->dtls_done_ms - pc->dtls_start_ms, pc->dtls_done_ms - pc->ice_start_ms);
 }
 
 static void print_summary(struct jc_client *c)
@@ -259,12 +252,12 @@ static void print_summary(struct jc_client *c)
 				continue;
 			}
 			streams++;
-			pk[v] += s->packets;
+			pk[v] += s->rx.packets;
 			by[v] += s->bytes;
-			ok += s->payload_ok;
-			dec_fail += s->auth_fail + s->replay_fail + s->other_fail;
-			bad += s->bad_payload + s->wrong_producer + s->pt_bad;
-			rx_ok += s->payload_ok > 0 && s->payload_ok == s->packets;
+			ok += s->rx.payload_ok;
+			dec_fail += s->rx.auth_fail + s->rx.replay_fail + s->rx.other_fail;
+			bad += s->rx.bad_payload + s->rx.wrong_producer + s->rx.pt_bad;
+			rx_ok += s->rx.payload_ok > 0 && s->rx.payload_ok == s->rx.packets;
 			fputs("stream kind=", stdout);
 			put_clean(s->kind);
 			fputs(" feed=", stdout);
@@ -275,15 +268,15 @@ static void print_summary(struct jc_client *c)
 			       " payload_ok=%" PRIu64 " seq_gaps=%" PRIu64 " auth_fail=%" PRIu64
 			       " replay_fail=%" PRIu64 " other_fail=%" PRIu64 " bad_payload=%" PRIu64
 			       " wrong_producer=%" PRIu64 " pt_bad=%" PRIu64 " rtx=%" PRIu64 "\n",
-			       s->ssrc, s->pt, s->packets, s->bytes, s->decrypted, s->payload_ok,
-			       s->seq_gaps, s->auth_fail, s->replay_fail, s->other_fail,
-			       s->bad_payload, s->wrong_producer, s->pt_bad, s->rtx);
+			       s->ssrc, s->pt, s->rx.packets, s->bytes, s->rx.decrypted, s->rx.payload_ok,
+			       s->rx.seq_gaps, s->rx.auth_fail, s->rx.replay_fail, s->rx.other_fail,
+			       s->rx.bad_payload, s->rx.wrong_producer, s->rx.pt_bad, s->rtx);
 		}
 		legs++;
-		ice += l->ice_done_ms != 0;
-		conn += l->dtls_connected && !l->dtls_failed;
-		ifail += l->ice == JC_ICE_FAILED;
-		dfail += l->dtls_failed;
+		ice += l->pc.ice_done_ms != 0;
+		conn += l->pc.dtls_connected && !l->pc.dtls_failed;
+		ifail += l->pc.ice == PC_ICE_FAILED;
+		dfail += l->pc.dtls_failed;
 		print_leg(l);
 	}
 	fputs("summary name=", stdout);
@@ -310,30 +303,14 @@ static void print_summary(struct jc_client *c)
 static int ws_queue(struct jc_client *c, cJSON *msg)
 {
 	char *text = cJSON_PrintUnformatted(msg);
-	size_t len;
-	struct jc_out *o;
+	int rc;
 
 	cJSON_Delete(msg);
 	if (text == NULL)
 		return -ENOMEM;
-	len = strlen(text);
-	o = malloc(sizeof(*o) + LWS_PRE + len);
-	if (o == NULL) {
-		free(text);
-		return -ENOMEM;
-	}
-	o->next = NULL;
-	o->len = len;
-	memcpy(o->buf + LWS_PRE, text, len);
+	rc = cw_queue(&c->w, text);
 	free(text);
-	if (c->out_tail != NULL)
-		c->out_tail->next = o;
-	else
-		c->out_head = o;
-	c->out_tail = o;
-	if (c->ws != NULL)
-		lws_callback_on_writable(c->ws);
-	return 0;
+	return rc;
 }
 
 /* Janus ids are integers up to 2^53 (JavaScript-safe): printed exactly, not as doubles. */
@@ -436,9 +413,9 @@ static void leg_trickle_done(struct jc_client *c, enum jc_role role)
 static struct jc_local leg_local(const struct jc_client *c, const struct jc_leg *l,
 				 const char *setup)
 {
-	return (struct jc_local){.ufrag = l->lufrag, .pwd = l->lpwd,
+	return (struct jc_local){.ufrag = l->pc.lufrag, .pwd = l->pc.lpwd,
 				 .fp = dtls_cert_fingerprint(c->cert), .setup = setup,
-				 .ip = c->o.bind_ip, .cname = c->o.name, .port = l->lport};
+				 .ip = c->o.bind_ip, .cname = c->o.name, .port = l->pc.lport};
 }
 
 /* Publisher: our streams, then join the room. */
@@ -518,7 +495,7 @@ static void pub_answer(struct jc_client *c, const char *sdp)
 		}
 		st->mid_ext = (uint8_t)s.m[j].mid_ext;
 	}
-	leg_start_ice(l, jc_now_ms());
+	pc_start_ice(&l->pc, jc_now_ms());
 	leg_trickle_done(c, JC_PUB);
 }
 
@@ -628,19 +605,17 @@ static void sub_offer(struct jc_client *c, const cJSON *data, const char *sdp)
 		return;
 	}
 	jc_request(c, JC_R_START, JC_SUB, "message", body_of("start"), "answer", ans);
-	leg_start_ice(l, jc_now_ms());
+	pc_start_ice(&l->pc, jc_now_ms());
 	leg_trickle_done(c, JC_SUB);
 }
 
 /* A plugin handle exists: the role begins. */
 static void leg_attached(struct jc_client *c, enum jc_role role)
 {
-	struct lws_vhost *vh = lws_get_vhost_by_name(c->ctx, "default");
+	struct lws_vhost *vh = lws_get_vhost_by_name(c->w.ctx, "default");
 	struct jc_leg *l = &c->leg[role];
-	int rc = leg_open(l);
+	int rc = pc_open(&l->pc, vh, "jc-udp", 4);
 
-	if (rc == 0)
-		rc = leg_adopt(l, vh);
 	if (rc != 0) {
 		jc_fail(c, "attach", "CLIENT", "cannot open the UDP socket");
 		return;
@@ -756,10 +731,10 @@ static void on_handle_event(struct jc_client *c, const char *verb, const cJSON *
 		if (strcmp(verb, "webrtcup") == 0) {
 			l->webrtcup = true;
 		} else if (strcmp(verb, "hangup") == 0 || strcmp(verb, "detached") == 0) {
-			l->hangup = true;
+			l->pc.hangup = true;
 			if (c->phase == JC_SETUP)
-				leg_info(l, "Janus hung up: %s",
-					 cj_str(msg, "reason") ? cj_str(msg, "reason") : verb);
+				pc_info(&l->pc, "Janus hung up: %s",
+					cj_str(msg, "reason") ? cj_str(msg, "reason") : verb);
 		}
 	}
 }
@@ -832,105 +807,46 @@ static void on_message(struct jc_client *c, const char *text, size_t len)
 	cJSON_Delete(msg);
 }
 
-static int ws_receive(struct jc_client *c, struct lws *wsi, const void *in, size_t len)
+/* The WebSocket's events (tests/tools/sfu-client-ws.h). */
+static void ws_on_established(struct cw_conn *w)
 {
-	if (lws_is_first_fragment(wsi))
-		c->rx_len = 0;
-	if (c->rx_len + len + 1 > JC_MAX_MSG) {
-		jc_fail(c, "-", "TOO_LARGE", "a message over 1 MiB");
-		return 0;
-	}
-	if (c->rx_len + len + 1 > c->rx_cap) {
-		size_t cap = c->rx_len + len + 1 > c->rx_cap * 2 ? c->rx_len + len + 1 : c->rx_cap * 2;
-		char *p = realloc(c->rx, cap);
+	struct jc_client *c = lws_container_of(w, struct jc_client, w);
 
-		if (p == NULL) {
-			jc_fail(c, "-", "CLIENT", "out of memory");
-			return 0;
-		}
-		c->rx = p;
-		c->rx_cap = cap;
-	}
-	memcpy(c->rx + c->rx_len, in, len);
-	c->rx_len += len;
-	if (lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0)
-		on_message(c, c->rx, c->rx_len);
-	return 0;
+	c->ws_up_ms = jc_now_ms();
+	c->phase = JC_SETUP;
+	info(c, "connected in %" PRIu64 " ms", c->ws_up_ms - c->t0);
+	jc_request(c, JC_R_CREATE, JC_PUB, "create", NULL, NULL, NULL);
 }
 
-static int ws_writeable(struct jc_client *c, struct lws *wsi)
+static void ws_on_message(struct cw_conn *w, const char *text, size_t len)
 {
-	struct jc_out *o = c->out_head;
-	int n;
-
-	if (o == NULL)
-		return 0;
-	c->out_head = o->next;
-	if (c->out_head == NULL)
-		c->out_tail = NULL;
-	n = lws_write(wsi, o->buf + LWS_PRE, o->len, LWS_WRITE_TEXT);
-	free(o);
-	if (n < 0)
-		return -1;
-	if (c->out_head != NULL)
-		lws_callback_on_writable(wsi);
-	return 0;
+	on_message(lws_container_of(w, struct jc_client, w), text, len);
 }
 
-static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-		       size_t len)
+static void ws_on_closed(struct cw_conn *w)
 {
-	struct jc_client *c = lws_context_user(lws_get_context(wsi));
+	struct jc_client *c = lws_container_of(w, struct jc_client, w);
 
-	(void)user;
-	switch (reason) {
-	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-		c->ws = NULL;
-		jc_fail(c, "connect", "CONNECT", in != NULL ? (const char *)in : "connection failed");
-		break;
-	case LWS_CALLBACK_CLIENT_ESTABLISHED:
-		c->ws_up = true;
-		c->ws_up_ms = jc_now_ms();
-		c->phase = JC_SETUP;
-		info(c, "connected in %" PRIu64 " ms", c->ws_up_ms - c->t0);
-		jc_request(c, JC_R_CREATE, JC_PUB, "create", NULL, NULL, NULL);
-		break;
-	case LWS_CALLBACK_CLIENT_RECEIVE:
-		return ws_receive(c, wsi, in, len);
-	case LWS_CALLBACK_CLIENT_WRITEABLE:
-		return ws_writeable(c, wsi);
-	case LWS_CALLBACK_CLIENT_CLOSED:
-		c->ws = NULL;
-		c->ws_up = false;
-		if (c->phase == JC_LEAVING)
-			c->phase = JC_DONE;
-		else
-			jc_fail(c, "-", "CLOSED", "Janus closed the WebSocket");
-		break;
-	default:
-		break;
-	}
-	return 0;
+	if (c->phase == JC_LEAVING)
+		c->phase = JC_DONE;
+	else
+		jc_fail(c, "-", "CLOSED", "Janus closed the WebSocket");
 }
 
-static int udp_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-			size_t len)
+static void ws_on_fail(struct cw_conn *w, const char *req, const char *code, const char *msg)
 {
-	struct jc_leg *l = lws_get_opaque_user_data(wsi);
-
-	(void)user;
-	(void)in;
-	(void)len;
-	if (reason == LWS_CALLBACK_RAW_RX_FILE && l != NULL)
-		leg_rx(l);
-	else if (reason == LWS_CALLBACK_RAW_CLOSE_FILE && l != NULL)
-		l->wsi = NULL;
-	return 0;
+	jc_fail(lws_container_of(w, struct jc_client, w), req, code, msg);
 }
+
+static const struct cw_ops jc_ws_ops = {
+	.protocol = "janus-protocol", .max_msg = JC_MAX_MSG, .too_large = "a message over 1 MiB",
+	.established = ws_on_established, .message = ws_on_message, .closed = ws_on_closed,
+	.fail = ws_on_fail,
+};
 
 static const struct lws_protocols jc_protocols[] = {
-	{"janus-protocol", ws_callback, 0, 65536, 0, NULL, 0},
-	{"jc-udp", udp_callback, 0, 0, 0, NULL, 0},
+	{"janus-protocol", cw_callback, 0, 65536, 0, NULL, 0},
+	{"jc-udp", pc_udp_callback, 0, 0, 0, NULL, 0},
 	{NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -940,7 +856,7 @@ static void jc_finish(struct jc_client *c)
 	if (c->phase == JC_LEAVING || c->phase == JC_DONE)
 		return;
 	print_summary(c);
-	if (!c->ws_up || c->session == 0) {
+	if (!c->w.up || c->session == 0) {
 		c->phase = JC_DONE;
 		return;
 	}
@@ -955,7 +871,7 @@ static bool legs_failed(const struct jc_client *c)
 	int r;
 
 	for (r = 0; r < JC_NROLE; r++)
-		if (c->leg[r].used && (c->leg[r].ice == JC_ICE_FAILED || c->leg[r].dtls_failed))
+		if (c->leg[r].used && (c->leg[r].pc.ice == PC_ICE_FAILED || c->leg[r].pc.dtls_failed))
 			return true;
 	return false;
 }
@@ -992,31 +908,7 @@ static void on_tick(lws_sorted_usec_list_t *sul)
 	} else if (stop_requested && c->phase == JC_CONNECTING) {
 		jc_fail(c, "-", "INTERRUPTED", "stopped by a signal before connecting");
 	}
-	lws_sul_schedule(c->ctx, 0, &c->tick, on_tick, JC_TICK_MS * LWS_US_PER_MS);
-}
-
-static int ws_connect(struct jc_client *c)
-{
-	struct lws_client_connect_info ci;
-	char url[sizeof(c->o.url)], path[sizeof(c->o.url) + 1];
-	const char *prot, *addr, *p;
-	int port;
-
-	memcpy(url, c->o.url, sizeof(url));
-	if (lws_parse_uri(url, &prot, &addr, &port, &p) != 0 || strcmp(prot, "ws") != 0)
-		return -EINVAL;
-	snprintf(path, sizeof(path), "/%s", p);
-	memset(&ci, 0, sizeof(ci));
-	ci.context = c->ctx;
-	ci.address = addr;
-	ci.port = port;
-	ci.path = path;
-	ci.host = addr;
-	ci.origin = addr;
-	ci.protocol = "janus-protocol";
-	ci.local_protocol_name = "janus-protocol";
-	ci.pwsi = &c->ws;
-	return lws_client_connect_via_info(&ci) == NULL && c->phase != JC_DONE ? -ECONNREFUSED : 0;
+	lws_sul_schedule(c->w.ctx, 0, &c->tick, on_tick, JC_TICK_MS * LWS_US_PER_MS);
 }
 
 /* ---- command line ---- */
@@ -1145,17 +1037,9 @@ static void jc_cleanup(struct jc_client *c)
 {
 	int r;
 
-	if (c->ctx != NULL)
-		lws_context_destroy(c->ctx);
+	cw_free(&c->w);
 	for (r = 0; r < JC_NROLE; r++)
-		leg_free(&c->leg[r]);
-	while (c->out_head != NULL) {
-		struct jc_out *o = c->out_head;
-
-		c->out_head = o->next;
-		free(o);
-	}
-	free(c->rx);
+		pc_free(&c->leg[r].pc);
 	dtls_cert_free(c->cert);
 	srtp_shutdown();
 }
@@ -1163,7 +1047,6 @@ static void jc_cleanup(struct jc_client *c)
 int main(int argc, char **argv)
 {
 	static struct jc_client c; /* large: not on the stack */
-	struct lws_context_creation_info ci;
 	struct sigaction sa;
 	int r, rc;
 
@@ -1187,25 +1070,12 @@ int main(int argc, char **argv)
 		jc_cleanup(&c);
 		return 1;
 	}
-	for (r = 0; r < JC_NROLE; r++) {
-		struct jc_leg *l = &c.leg[r];
-
-		l->role = (enum jc_role)r;
-		l->used = r == JC_PUB ? c.o.publish : c.o.subscribe;
-		l->who = c.o.name;
-		l->quiet = c.o.quiet;
-		l->cert = c.cert;
-		l->video = &c.video;
-		l->bind_ip = c.o.bind_ip;
-		l->fd = -1;
-	}
+	for (r = 0; r < JC_NROLE; r++)
+		leg_init(&c.leg[r], (enum jc_role)r, r == JC_PUB ? c.o.publish : c.o.subscribe,
+			 c.o.name, c.o.quiet, c.cert, &c.video, c.o.bind_ip);
 	lws_set_log_level(LLL_ERR, NULL);
-	memset(&ci, 0, sizeof(ci));
-	ci.port = CONTEXT_PORT_NO_LISTEN;
-	ci.protocols = jc_protocols;
-	ci.user = &c;
-	c.ctx = lws_create_context(&ci);
-	if (c.ctx == NULL) {
+	c.w.ops = &jc_ws_ops;
+	if (cw_context(&c.w, jc_protocols, false, false) != 0) {
 		fputs("sfu-janus-client: lws_create_context failed\n", stderr);
 		jc_cleanup(&c);
 		return 1;
@@ -1213,11 +1083,11 @@ int main(int argc, char **argv)
 	c.t0 = jc_now_ms();
 	/* Until joined, the set-up has the slack alone. */
 	c.deadline_ms = c.t0 + JC_SLACK_MS;
-	rc = ws_connect(&c);
+	rc = cw_connect(&c.w, c.o.url, false);
 	if (rc != 0)
 		jc_fail(&c, "connect", "CONNECT", rc == -EINVAL ? "bad --url" : "connection refused");
-	lws_sul_schedule(c.ctx, 0, &c.tick, on_tick, JC_TICK_MS * LWS_US_PER_MS);
-	while (c.phase != JC_DONE && lws_service(c.ctx, 0) >= 0)
+	lws_sul_schedule(c.w.ctx, 0, &c.tick, on_tick, JC_TICK_MS * LWS_US_PER_MS);
+	while (c.phase != JC_DONE && lws_service(c.w.ctx, 0) >= 0)
 		;
 	rc = c.exit_code;
 	jc_cleanup(&c);

@@ -46,13 +46,14 @@ static void print_transport(const struct cl_transport *t)
 	printf(" ice=%s checks=%u stun_errors=%u stun_bad=%u dtls=%s profile=0x%04x"
 	       " rx_stun=%llu rx_dtls=%llu rx_rtp=%llu rx_rtcp=%llu rx_other=%llu"
 	       " rx_foreign=%llu unknown_ssrc=%llu rtcp_fail=%llu tx_fail=%llu closed=%d\n",
-	       ice_name[t->ice], t->checks_sent, t->stun_errors, t->stun_bad,
-	       t->dtls_failed ? "failed" : t->dtls_connected ? "connected" : "none", t->profile,
-	       (unsigned long long)t->rx_stun, (unsigned long long)t->rx_dtls,
-	       (unsigned long long)t->rx_rtp, (unsigned long long)t->rx_rtcp,
-	       (unsigned long long)t->rx_other, (unsigned long long)t->rx_foreign,
-	       (unsigned long long)t->rtp_unknown_ssrc, (unsigned long long)t->rtcp_fail,
-	       (unsigned long long)t->tx_fail, t->closed);
+	       ice_name[t->pc.ice], t->pc.checks_sent, t->pc.stun_errors, t->pc.stun_bad,
+	       t->pc.dtls_failed ? "failed" : t->pc.dtls_connected ? "connected" : "none",
+	       t->pc.profile,
+	       (unsigned long long)t->pc.rx_stun, (unsigned long long)t->pc.rx_dtls,
+	       (unsigned long long)t->pc.rx_rtp, (unsigned long long)t->pc.rx_rtcp,
+	       (unsigned long long)t->pc.rx_other, (unsigned long long)t->pc.rx_foreign,
+	       (unsigned long long)t->pc.unknown_ssrc, (unsigned long long)t->pc.rtcp_fail,
+	       (unsigned long long)t->pc.tx_fail, t->closed);
 }
 
 static void print_summary(struct client *cl, bool timeout)
@@ -67,8 +68,8 @@ static void print_summary(struct client *cl, bool timeout)
 		if (!c->ready)
 			continue;
 		consumers++;
-		pkts_ok += c->payload_ok;
-		rx_ok += c->payload_ok > 0 && c->payload_ok == c->decrypted;
+		pkts_ok += c->rx.payload_ok;
+		rx_ok += c->rx.payload_ok > 0 && c->rx.payload_ok == c->rx.decrypted;
 		fputs("consumer kind=", stdout);
 		put_clean(c->kind, true);
 		fputs(" producer_peer=", stdout);
@@ -80,23 +81,23 @@ static void print_summary(struct client *cl, bool timeout)
 		printf(" ssrc=%u pt=%u packets=%llu decrypted=%llu payload_ok=%llu seq_gaps=%llu"
 		       " auth_fail=%llu replay_fail=%llu bad_payload=%llu wrong_producer=%llu"
 		       " pt_bad=%llu closed=%d\n",
-		       c->ssrc, c->pt, (unsigned long long)c->packets,
-		       (unsigned long long)c->decrypted, (unsigned long long)c->payload_ok,
-		       (unsigned long long)c->seq_gaps, (unsigned long long)c->auth_fail,
-		       (unsigned long long)c->replay_fail, (unsigned long long)c->bad_payload,
-		       (unsigned long long)c->wrong_producer, (unsigned long long)c->pt_bad,
+		       c->ssrc, c->pt, (unsigned long long)c->rx.packets,
+		       (unsigned long long)c->rx.decrypted, (unsigned long long)c->rx.payload_ok,
+		       (unsigned long long)c->rx.seq_gaps, (unsigned long long)c->rx.auth_fail,
+		       (unsigned long long)c->rx.replay_fail, (unsigned long long)c->rx.bad_payload,
+		       (unsigned long long)c->rx.wrong_producer, (unsigned long long)c->rx.pt_bad,
 		       c->closed);
 	}
 	for (i = 0; i < CL_NDIR; i++) {
 		const struct cl_transport *t = &cl->tr[i];
 
-		ice += t->ice_done_ms != 0;
-		ifail += t->ice == CL_ICE_FAILED;
-		connected += t->dtls_connected && !t->dtls_failed;
-		dfail += t->dtls_failed;
-		mapped += t->mapped_ok;
-		consent += t->consent_ok;
-		rtcp += t->rtcp_ok;
+		ice += t->pc.ice_done_ms != 0;
+		ifail += t->pc.ice == PC_ICE_FAILED;
+		connected += t->pc.dtls_connected && !t->pc.dtls_failed;
+		dfail += t->pc.dtls_failed;
+		mapped += t->pc.mapped_ok;
+		consent += t->pc.consent_ok;
+		rtcp += t->pc.rtcp_ok;
 		print_transport(t);
 	}
 	for (i = 0; i < 2; i++)

@@ -46,27 +46,6 @@ static bool sig_copy(char *dst, size_t cap, const cJSON *obj, const char *name)
 	return true;
 }
 
-/* Queue one text frame; the WRITEABLE callback sends it. */
-static int sig_queue(struct client *cl, const char *text)
-{
-	size_t len = strlen(text);
-	struct cl_out *o = malloc(sizeof(*o) + LWS_PRE + len);
-
-	if (o == NULL)
-		return -ENOMEM;
-	o->next = NULL;
-	o->len = len;
-	memcpy(o->buf + LWS_PRE, text, len);
-	if (cl->out_tail != NULL)
-		cl->out_tail->next = o;
-	else
-		cl->out_head = o;
-	cl->out_tail = o;
-	if (cl->ws != NULL && cl->ws_up)
-		lws_callback_on_writable(cl->ws);
-	return 0;
-}
-
 /* Send a request; data (owned by the call, may be NULL) is its "data". */
 static void sig_request(struct client *cl, enum cl_method m, int arg, cJSON *data)
 {
@@ -97,7 +76,7 @@ static void sig_request(struct client *cl, enum cl_method m, int arg, cJSON *dat
 	}
 	text = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
-	if (text == NULL || sig_queue(cl, text) != 0) {
+	if (text == NULL || cw_queue(&cl->w, text) != 0) {
 		free(text);
 		cl_fail(cl, sig_method_name[m], "CLIENT", "out of memory");
 		return;
@@ -267,10 +246,10 @@ static bool sig_candidate(struct cl_transport *t, const cJSON *data)
 		if (proto == NULL || strcasecmp(proto, "udp") != 0 || ip == NULL ||
 		    !cj_int(c, "port", 1, 65535, &port))
 			continue;
-		memset(&t->remote, 0, sizeof(t->remote));
-		t->remote.sin_family = AF_INET;
-		t->remote.sin_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET, ip, &t->remote.sin_addr) == 1)
+		memset(&t->pc.remote, 0, sizeof(t->pc.remote));
+		t->pc.remote.sin_family = AF_INET;
+		t->pc.remote.sin_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET, ip, &t->pc.remote.sin_addr) == 1)
 			return true;
 	}
 	return false;
@@ -284,7 +263,7 @@ static bool sig_fingerprint(struct cl_transport *t, const cJSON *data)
 		const char *alg = cj_str(f, "algorithm");
 
 		if (alg != NULL && strcasecmp(alg, "sha-256") == 0 &&
-		    sig_copy(t->server_fp, sizeof(t->server_fp), f, "value"))
+		    sig_copy(t->pc.rfp, sizeof(t->pc.rfp), f, "value"))
 			return true;
 	}
 	return false;
@@ -299,27 +278,24 @@ static void sig_on_create(struct client *cl, const cJSON *data, enum cl_dir dir)
 	int rc, i;
 
 	if (!sig_copy(t->id, sizeof(t->id), data, "id") ||
-	    !sig_copy(t->rufrag, sizeof(t->rufrag), ice, "usernameFragment") ||
-	    !sig_copy(t->rpwd, sizeof(t->rpwd), ice, "password") || !sig_candidate(t, data) ||
+	    !sig_copy(t->pc.rufrag, sizeof(t->pc.rufrag), ice, "usernameFragment") ||
+	    !sig_copy(t->pc.rpwd, sizeof(t->pc.rpwd), ice, "password") || !sig_candidate(t, data) ||
 	    !sig_fingerprint(t, data)) {
 		cl_fail(cl, "createWebRtcTransport", "BAD_REPLY",
 			"need id, iceParameters, a udp candidate and a sha-256 fingerprint");
 		return;
 	}
-	rc = tr_open(t, lws_get_vhost(cl->ws));
+	t->pc.remote_set = true;
+	rc = pc_open(&t->pc, lws_get_vhost(cl->w.wsi), "sfu-udp", CL_UFRAG_LEN);
 	if (rc != 0) {
 		cl_fail(cl, "createWebRtcTransport", "SOCKET", strerror(-rc));
 		return;
 	}
 	t->created = true;
 	t->created_ms = now;
-	cl_random_token(t->lufrag, CL_UFRAG_LEN);
-	cl_random(&t->tiebreaker, sizeof(t->tiebreaker));
-	t->ice = CL_ICE_CHECKING;
-	t->ice_start_ms = now;
-	tr_send_check(t, false, now);
+	pc_start_ice(&t->pc, now);
 	cl_info(cl, "%s transport %s: checks from port %u to %s:%u", cl_dir_name[dir], t->id,
-		t->lport, inet_ntoa(t->remote.sin_addr), ntohs(t->remote.sin_port));
+		t->pc.lport, inet_ntoa(t->pc.remote.sin_addr), ntohs(t->pc.remote.sin_port));
 	d = cJSON_CreateObject();
 	if (d == NULL || cJSON_AddStringToObject(d, "transportId", t->id) == NULL ||
 	    !cJSON_AddItemToObject(d, "dtlsParameters", sig_dtls_params(cl, dir))) {
@@ -359,7 +335,7 @@ static void sig_produce_all(struct client *cl)
 		struct cl_producer *p = &cl->prod[i];
 		struct cj_producer_desc desc = {
 			.kind = p->kind, .mime = p->mime, .mid = p->mid, .ssrc = p->ssrc,
-			.cname = cl->tr[CL_SEND].lufrag,
+			.cname = cl->tr[CL_SEND].pc.lufrag,
 		};
 		cJSON *d, *params;
 

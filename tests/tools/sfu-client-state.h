@@ -23,13 +23,12 @@
 
 #include "dtls.h"
 #include "sfu-client-json.h"
+#include "sfu-client-pc.h"
+#include "sfu-client-ws.h"
 
 #define CL_TICK_MS 5
 #define CL_REQUEST_TIMEOUT_MS 10000  /* a reply that takes longer is an error */
-#define CL_ICE_RETRANSMIT_MS 100
-#define CL_ICE_TIMEOUT_MS 10000
 #define CL_CONSENT_MS 2500           /* RFC 7675 5.1: well under the 30 s consent */
-#define CL_DTLS_VERDICT_MS 10000     /* no keys this long after ClientHello: failed */
 #define CL_WRONG_FP_MIN_MS 12000     /* --wrong-fingerprint waits at least this long */
 #define CL_SLACK_MS 15000            /* overall deadline: duration + this */
 #define CL_LEAVE_WAIT_MS 2000
@@ -40,12 +39,10 @@
 #define CL_ID_LEN 96
 #define CL_NAME_LEN 260
 #define CL_UFRAG_LEN 8
-#define CL_CRED_LEN 257
-#define CL_RX_BURST 64
 #define CL_MAX_LEVEL_CHANGES 8
 
 struct cl_opts {
-	char url[512];
+	char url[CW_URL_MAX];
 	bool insecure, audio, video, wrong_fp, captions, timing, quiet, vanish;
 	const char *room, *name, *bind_ip, *chat, *speech;
 	uint32_t duration_ms, vanish_ms;
@@ -62,41 +59,15 @@ struct cl_opts {
 
 enum cl_dir { CL_SEND = 0, CL_RECV = 1, CL_NDIR };
 
-enum cl_ice { CL_ICE_IDLE, CL_ICE_CHECKING, CL_ICE_CONNECTED, CL_ICE_FAILED };
-
-/* One WebRTC transport: its UDP socket, ICE, DTLS and SRTP. */
+/* One WebRTC transport: its signaling state around the media connection (sfu-client-pc.h). */
 struct cl_transport {
+	struct pc_conn pc;         /* UDP socket, ICE, DTLS, SRTP, datagram counters */
 	struct client *cl;
 	enum cl_dir dir;
 	bool created;              /* createWebRtcTransport answered */
 	char id[CL_ID_LEN];
-	char rufrag[CL_CRED_LEN], rpwd[CL_CRED_LEN];
-	char lufrag[CL_UFRAG_LEN + 1];
-	char server_fp[DTLS_FINGERPRINT_LEN + 32];
-	struct sockaddr_in remote; /* the server's candidate */
-	int fd;
-	uint16_t lport;
-	struct lws *wsi;           /* the adopted socket */
-	/* ICE (RFC 8445), consent (RFC 7675) */
-	enum cl_ice ice;
-	uint8_t tid[12];
-	uint64_t tiebreaker;
-	uint64_t check_sent_ms, ice_start_ms, ice_done_ms, next_consent_ms;
-	uint32_t checks_sent, consent_ok, stun_errors, stun_bad;
-	bool mapped_ok;
-	/* signaling */
 	bool connect_sent, connect_ok, closed;
-	/* DTLS (RFC 5764) */
-	struct dtls_endpoint *dtls;
-	uint64_t created_ms, dtls_start_ms, dtls_done_ms;
-	bool dtls_connected, dtls_failed;
-	/* SRTP (RFC 3711 / 7714) */
-	srtp_t srtp_tx, srtp_rx;
-	bool srtp_ready;
-	uint16_t profile;
-	/* datagrams by RFC 7983 class, and failures */
-	uint64_t rx_stun, rx_dtls, rx_rtp, rx_rtcp, rx_other, rx_foreign;
-	uint64_t rtcp_ok, rtcp_fail, rtp_unknown_ssrc, tx_fail;
+	uint64_t created_ms;
 };
 
 /* One of our producers. */
@@ -124,10 +95,7 @@ struct cl_consumer {
 	bool requested, ready, resumed, closed, failed;
 	uint32_t ssrc, tag;
 	uint8_t pt;
-	bool have_seq;
-	uint16_t next_seq;
-	uint64_t packets, decrypted, payload_ok, seq_gaps, auth_fail, replay_fail;
-	uint64_t other_fail, bad_payload, wrong_producer, pt_bad;
+	struct pc_rx_stats rx;
 };
 
 enum cl_method {
@@ -143,21 +111,12 @@ struct cl_pending {
 	uint64_t deadline_ms;
 };
 
-/* A queued outgoing text frame, LWS_PRE bytes of headroom before the text. */
-struct cl_out {
-	struct cl_out *next;
-	size_t len;
-	unsigned char buf[];
-};
-
 enum cl_phase { CL_CONNECTING, CL_SETUP, CL_RUNNING, CL_LEAVING, CL_DONE };
 
 struct client {
 	struct cl_opts o;
 	struct cl_speech speech;  /* --speech: Opus packets sent as the audio */
-	struct lws_context *ctx;
-	struct lws *ws;
-	bool ws_up;
+	struct cw_conn w;          /* the signaling WebSocket and the lws context */
 	lws_sorted_usec_list_t tick;
 	enum cl_phase phase;
 	int exit_code;
@@ -174,9 +133,6 @@ struct client {
 	int n_cons;
 	struct cl_pending pend[CL_MAX_PENDING];
 	int64_t next_id;
-	struct cl_out *out_head, *out_tail;
-	char *rx;
-	size_t rx_len, rx_cap;
 	bool timing_printed, chat_sent;
 	/* notifications and events, for the summary */
 	uint64_t peers_joined, peers_left, producers_closed, consumers_closed;

@@ -1,12 +1,12 @@
 /*
  * sfu-client-transport.h — one WebRTC transport of the test client, the way a
- * browser drives it against an ICE-lite SFU: a UDP socket on the test host's
- * address, connectivity checks as the controlling agent until an authenticated
- * success (RFC 8445 7.2.5), consent checks afterwards (RFC 7675), the DTLS
- * client handshake once ICE and connectWebRtcTransport are both done (RFC 5764
- * 4.1: the SRTP keys come from it), then SRTP/SRTCP (RFC 3711, RFC 7714) for our
- * producers' media and the consumers' media.  Datagrams are told apart by their
- * first byte (RFC 7983).  Also the media clock of our producers.
+ * browser drives it against an ICE-lite SFU.  The media connection itself (the
+ * UDP socket, ICE as the controlling agent, DTLS client, SRTP/SRTCP, RFC 7983
+ * demux) is sfu-client-pc.h, shared with perf/janus/sfu-janus-client.c; this
+ * file adds what is sfu-client's: the DTLS handshake waits for
+ * connectWebRtcTransport too (the server must know our fingerprint, RFC 5764
+ * 4.1), the received media is matched to our consumers, and the media clock
+ * of our producers.
  *
  * Part of sfu-client.c (static functions; it calls back cl_on_dtls_connected()).
  * Threading: the libwebsockets service thread only.
@@ -14,18 +14,13 @@
 #ifndef SFU_CLIENT_TRANSPORT_H
 #define SFU_CLIENT_TRANSPORT_H
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
 
-#include <openssl/rand.h>
-
-#include "sfu-client-ice.h"
 #include "sfu-client-media.h"
+#include "sfu-client-pc.h"
 #include "sfu-client-state.h"
 
 static const char *const cl_dir_name[CL_NDIR] = {"send", "recv"};
@@ -34,10 +29,7 @@ static void cl_on_dtls_connected(struct client *cl, struct cl_transport *t);
 
 static uint64_t cl_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return pc_now_ms();
 }
 
 /* Progress on stderr (not with --quiet); results go to stdout. */
@@ -55,174 +47,13 @@ static void __attribute__((format(printf, 2, 3))) cl_info(const struct client *c
 	fputc('\n', stderr);
 }
 
-static void cl_random(void *p, size_t n)
+static void tr_on_connected(struct pc_conn *pc)
 {
-	if (RAND_bytes(p, (int)n) != 1) {
-		fputs("sfu-client: RAND_bytes failed\n", stderr);
-		_exit(1);
-	}
-}
+	struct cl_transport *t = lws_container_of(pc, struct cl_transport, pc);
 
-/* Random ice-chars (RFC 8445 5.3: ALPHA / DIGIT / "+" / "/"), NUL-terminated. */
-static void cl_random_token(char *out, size_t n)
-{
-	static const char chars[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-	uint8_t r[64];
-	size_t i;
-
-	cl_random(r, n);
-	for (i = 0; i < n; i++)
-		out[i] = chars[r[i] % (sizeof(chars) - 1)];
-	out[n] = '\0';
-}
-
-static void tr_send(struct cl_transport *t, const uint8_t *p, size_t len)
-{
-	if (sendto(t->fd, p, len, 0, (const struct sockaddr *)&t->remote, sizeof(t->remote)) !=
-	    (ssize_t)len)
-		t->tx_fail++;
-}
-
-/*
- * A connectivity check; a retransmission keeps the transaction id (RFC 5389
- * 7.2.1).  Until ICE succeeds every check nominates (USE-CANDIDATE: the lite
- * server then selects the pair, RFC 8445 8.2.1); consent checks afterwards do
- * not, as browsers send them (RFC 7675 5.1).
- */
-static void tr_send_check(struct cl_transport *t, bool retransmit, uint64_t now)
-{
-	uint8_t buf[STUN_MSG_MAX];
-	int n;
-
-	if (!retransmit)
-		cl_random(t->tid, sizeof(t->tid));
-	n = ci_build_check(buf, sizeof(buf), t->tid, t->rufrag, t->lufrag, t->rpwd,
-			   t->tiebreaker, t->ice == CL_ICE_CHECKING);
-	if (n < 0) {
-		t->tx_fail++;
-		return;
-	}
-	tr_send(t, buf, (size_t)n);
-	t->checks_sent++;
-	t->check_sent_ms = now;
-}
-
-static void tr_dtls_flush(struct cl_transport *t)
-{
-	uint8_t buf[2048];
-	size_t n;
-
-	while ((n = dtls_output(t->dtls, buf, sizeof(buf))) > 0)
-		tr_send(t, buf, n);
-}
-
-static void tr_dtls_fail(struct cl_transport *t, const char *why)
-{
-	if (t->dtls_failed)
-		return;
-	t->dtls_failed = true;
-	t->srtp_ready = false;
-	/* After the summary (leaving), the server closing the session is expected. */
-	if (t->cl->phase < CL_LEAVING)
-		cl_info(t->cl, "%s transport: DTLS failed: %s", cl_dir_name[t->dir], why);
-}
-
-/* DTLS connected: SRTP sessions from the exported keys (RFC 5764 4.2). */
-static void tr_dtls_keys(struct cl_transport *t, uint64_t now)
-{
-	uint8_t rx[32], tx[32];
-	size_t key_len = 0;
-	uint16_t profile = 0;
-
-	if (dtls_srtp_keys(t->dtls, &profile, rx, tx, &key_len) != 0 ||
-	    cm_key_len(profile) == 0) {
-		tr_dtls_fail(t, "no SRTP keys or unknown profile");
-		return;
-	}
-	if (cm_srtp_session(&t->srtp_tx, profile, tx, false) != 0) {
-		tr_dtls_fail(t, "libsrtp2 refused the outbound key");
-		return;
-	}
-	if (cm_srtp_session(&t->srtp_rx, profile, rx, true) != 0) {
-		srtp_dealloc(t->srtp_tx);
-		t->srtp_tx = NULL;
-		tr_dtls_fail(t, "libsrtp2 refused the inbound key");
-		return;
-	}
-	t->profile = profile;
-	t->srtp_ready = true;
-	t->dtls_connected = true;
-	t->dtls_done_ms = now;
-	cl_info(t->cl, "%s transport: DTLS connected in %llu ms, profile 0x%04x",
-		cl_dir_name[t->dir], (unsigned long long)(now - t->dtls_start_ms), profile);
+	pc_info(pc, "DTLS connected in %llu ms, profile 0x%04x",
+		(unsigned long long)(pc->dtls_done_ms - pc->dtls_start_ms), pc->profile);
 	cl_on_dtls_connected(t->cl, t);
-}
-
-/* Look at the endpoint after input or a timer. */
-static void tr_dtls_poll(struct cl_transport *t, uint64_t now)
-{
-	enum dtls_state st = dtls_state(t->dtls);
-
-	if (st == DTLS_CONNECTED && !t->dtls_connected && !t->dtls_failed)
-		tr_dtls_keys(t, now);
-	else if (st == DTLS_FAILED)
-		tr_dtls_fail(t, dtls_error(t->dtls));
-	else if (st == DTLS_CLOSED)
-		tr_dtls_fail(t, "the server closed the DTLS session");
-}
-
-/* The DTLS client starts once ICE has a nominated pair and the server knows our fingerprint. */
-static void tr_maybe_start_dtls(struct cl_transport *t, uint64_t now)
-{
-	struct client *cl = t->cl;
-
-	if (t->dtls != NULL || t->ice != CL_ICE_CONNECTED || !t->connect_ok || t->closed)
-		return;
-	/* Our real certificate, whatever fingerprint --wrong-fingerprint advertised. */
-	t->dtls = dtls_endpoint_new(cl->cert, DTLS_ROLE_CLIENT, "sha-256", t->server_fp);
-	if (t->dtls == NULL || dtls_start(t->dtls, now) != 0) {
-		tr_dtls_fail(t, "cannot create the DTLS endpoint");
-		return;
-	}
-	t->dtls_start_ms = now;
-	tr_dtls_flush(t);
-	tr_dtls_poll(t, now);
-}
-
-static void tr_rx_stun(struct cl_transport *t, const uint8_t *p, size_t len, uint64_t now)
-{
-	struct ci_response r;
-	struct in_addr bound;
-	int rc = ci_check_response(p, len, t->tid, t->rpwd, &r);
-
-	t->rx_stun++;
-	if (rc != 0) {
-		t->stun_bad++;
-		return;
-	}
-	if (!r.success) {
-		t->stun_errors++;
-		cl_info(t->cl, "%s transport: STUN error response %u", cl_dir_name[t->dir],
-			r.error_code);
-		return;
-	}
-	/* XOR-MAPPED-ADDRESS must be our own address: no NAT on the test network. */
-	t->mapped_ok = r.mapped && r.mapped_port == t->lport &&
-		       (t->cl->o.bind_ip == NULL ||
-			(inet_pton(AF_INET, t->cl->o.bind_ip, &bound) == 1 &&
-			 ntohl(bound.s_addr) == r.mapped_ip));
-	if (t->ice == CL_ICE_CHECKING) {
-		t->ice = CL_ICE_CONNECTED;
-		t->ice_done_ms = now;
-		t->next_consent_ms = now + CL_CONSENT_MS;
-		cl_info(t->cl, "%s transport: ICE connected in %llu ms (mapped %s)",
-			cl_dir_name[t->dir], (unsigned long long)(now - t->ice_start_ms),
-			t->mapped_ok ? "ok" : "WRONG");
-		tr_maybe_start_dtls(t, now);
-	} else {
-		t->consent_ok++;
-	}
 }
 
 static struct cl_consumer *tr_consumer_by_ssrc(struct client *cl, uint32_t ssrc)
@@ -235,184 +66,59 @@ static struct cl_consumer *tr_consumer_by_ssrc(struct client *cl, uint32_t ssrc)
 	return NULL;
 }
 
-/* Sequence continuity (RFC 3550 A.1, simplified): every jump or repeat is a gap. */
-static void tr_seq(struct cl_consumer *c, uint16_t seq)
-{
-	if (c->have_seq && seq != c->next_seq)
-		c->seq_gaps++;
-	c->have_seq = true;
-	c->next_seq = (uint16_t)(seq + 1);
-}
-
 /* SRTP from the SFU: a consumer's media on the recv transport. */
-static void tr_rx_rtp(struct cl_transport *t, uint8_t *p, size_t len)
+static void tr_rx_rtp(struct pc_conn *pc, uint8_t *p, size_t len)
 {
+	struct cl_transport *t = lws_container_of(pc, struct cl_transport, pc);
 	struct cl_consumer *c = len >= CM_RTP_HDR ? tr_consumer_by_ssrc(t->cl, cm_get32(p + 8))
 						  : NULL;
-	struct cm_rtp_in r;
-	srtp_err_status_t err;
-	uint32_t counter;
-	int n = (int)len, rc;
 
-	t->rx_rtp++;
 	if (c == NULL) {
-		t->rtp_unknown_ssrc++;
+		pc->unknown_ssrc++;
 		return;
 	}
-	c->packets++;
-	err = srtp_unprotect(t->srtp_rx, p, &n);
-	if (err != srtp_err_status_ok) {
-		if (err == srtp_err_status_auth_fail)
-			c->auth_fail++;
-		else if (err == srtp_err_status_replay_fail || err == srtp_err_status_replay_old)
-			c->replay_fail++;
-		else
-			c->other_fail++;
-		return;
-	}
-	c->decrypted++;
-	if (cm_rtp_parse(p, (size_t)n, &r) != 0) {
-		c->bad_payload++;
-		return;
-	}
-	tr_seq(c, r.seq);
-	if (r.pt != c->pt)
-		c->pt_bad++;
-	/* Video carries the 1-byte VP8 payload descriptor first (RFC 7741 4.2). */
-	if (strcmp(c->kind, "video") == 0) {
-		if (r.payload_len < 1) {
-			c->bad_payload++;
-			return;
-		}
-		r.payload++;
-		r.payload_len--;
-	}
-	rc = cm_pattern_check(r.payload, r.payload_len, c->tag, &counter);
-	if (rc == 0 && r.pt == c->pt)
-		c->payload_ok++;
-	else if (rc == -EXDEV)
-		c->wrong_producer++;
-	else if (rc != 0)
-		c->bad_payload++;
+	pc_rx_verify(pc->srtp_rx, p, len, strcmp(c->kind, "video") == 0, c->pt, c->tag, &c->rx);
 }
 
-static void tr_rx_one(struct cl_transport *t, uint8_t *p, size_t len, uint64_t now)
+/* After the summary (leaving), the server closing the session is expected. */
+static bool tr_ending(const struct pc_conn *pc)
 {
-	int n = (int)len;
+	const struct cl_transport *t = lws_container_of(pc, struct cl_transport, pc);
 
-	switch (ci_classify(p, len)) {
-	case CI_STUN:
-		tr_rx_stun(t, p, len, now);
-		break;
-	case CI_DTLS:
-		t->rx_dtls++;
-		if (t->dtls == NULL)
-			break;
-		dtls_input(t->dtls, p, len, now);
-		tr_dtls_flush(t);
-		tr_dtls_poll(t, now);
-		break;
-	case CI_SRTP:
-		if (t->srtp_ready)
-			tr_rx_rtp(t, p, len);
-		else
-			t->rx_other++;
-		break;
-	case CI_SRTCP:
-		t->rx_rtcp++;
-		if (t->srtp_ready && srtp_unprotect_rtcp(t->srtp_rx, p, &n) == srtp_err_status_ok)
-			t->rtcp_ok++;
-		else
-			t->rtcp_fail++;
-		break;
-	case CI_OTHER:
-		t->rx_other++;
-		break;
-	}
+	return t->cl->phase >= CL_LEAVING;
 }
 
-/* The socket is readable: drain a bounded burst; only the server's candidate counts. */
-static void tr_rx(struct cl_transport *t)
+static const struct pc_hooks tr_hooks = {
+	.connected = tr_on_connected, .rx_rtp = tr_rx_rtp, .ending = tr_ending,
+};
+
+/* The transport's fixed part, before signaling starts. */
+static void tr_init(struct cl_transport *t, struct client *cl, enum cl_dir dir)
 {
-	uint8_t buf[CM_RTP_MAX + 512];
-	struct sockaddr_in from;
-	uint64_t now = cl_now_ms();
-	int i;
-
-	for (i = 0; i < CL_RX_BURST; i++) {
-		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(t->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
-
-		if (n < 0)
-			break;
-		if (from.sin_addr.s_addr != t->remote.sin_addr.s_addr ||
-		    from.sin_port != t->remote.sin_port) {
-			t->rx_foreign++;
-			continue;
-		}
-		tr_rx_one(t, buf, (size_t)n, now);
-	}
+	t->cl = cl;
+	t->dir = dir;
+	t->pc = (struct pc_conn){
+		.hooks = &tr_hooks, .prog = "sfu-client", .name = cl->o.name, .sep = ": ",
+		.label = dir == CL_SEND ? "send transport" : "recv transport",
+		.quiet = cl->o.quiet, .peer = "the server", .cert = cl->cert,
+		.bind_ip = cl->o.bind_ip, .check_mapped = true, .consent_ms = CL_CONSENT_MS,
+		.stop_consent_ms = cl->o.stop_consent_ms, .fd = -1,
+	};
 }
 
 /* Timers of one transport: check retransmission, consent, DTLS. */
 static void tr_tick(struct cl_transport *t, uint64_t now)
 {
-	int ms;
-
 	if (!t->created || t->closed)
 		return;
-	if (t->ice == CL_ICE_CHECKING) {
-		if (now - t->ice_start_ms >= CL_ICE_TIMEOUT_MS) {
-			t->ice = CL_ICE_FAILED;
-			cl_info(t->cl, "%s transport: ICE failed: no response to %u checks",
-				cl_dir_name[t->dir], t->checks_sent);
-		} else if (now - t->check_sent_ms >= CL_ICE_RETRANSMIT_MS) {
-			tr_send_check(t, true, now);
-		}
-	} else if (t->ice == CL_ICE_CONNECTED && now >= t->next_consent_ms &&
-		   !(t->cl->o.stop_consent_ms && now - t->ice_done_ms >= t->cl->o.stop_consent_ms)) {
-		tr_send_check(t, false, now);
-		t->next_consent_ms = now + CL_CONSENT_MS;
-	}
-	if (t->dtls == NULL || t->dtls_failed || t->dtls_connected)
-		return;
-	ms = dtls_timeout_ms(t->dtls, now);
-	if (ms == 0) {
-		dtls_on_timer(t->dtls, now);
-		tr_dtls_flush(t);
-		tr_dtls_poll(t, now);
-	}
-	if (!t->dtls_connected && now - t->dtls_start_ms >= CL_DTLS_VERDICT_MS)
-		tr_dtls_fail(t, "no keys within 10 s");
+	pc_tick(&t->pc, now);
 }
 
 /* Whether the transport reached a verdict: DTLS connected, or it failed or closed. */
 static bool tr_settled(const struct cl_transport *t)
 {
-	return t->dtls_connected || t->dtls_failed || t->ice == CL_ICE_FAILED || t->closed;
-}
-
-/* The transport's UDP socket, adopted into the lws loop (protocol "sfu-udp"). */
-static int tr_open(struct cl_transport *t, struct lws_vhost *vh)
-{
-	lws_adopt_desc_t ad;
-	int fd = ci_udp_open(t->cl->o.bind_ip != NULL ? t->cl->o.bind_ip : "0.0.0.0", &t->lport);
-
-	if (fd < 0)
-		return fd;
-	t->fd = fd;
-	memset(&ad, 0, sizeof(ad));
-	ad.vh = vh;
-	ad.type = LWS_ADOPT_RAW_FILE_DESC;
-	ad.fd.filefd = fd;
-	ad.vh_prot_name = "sfu-udp";
-	ad.opaque = t;
-	t->wsi = lws_adopt_descriptor_vhost_via_info(&ad);
-	if (t->wsi == NULL) {
-		t->fd = -1; /* lws closed it */
-		return -ENOMEM;
-	}
-	return 0;
+	return t->pc.dtls_connected || t->pc.dtls_failed || t->pc.ice == PC_ICE_FAILED ||
+	       t->closed;
 }
 
 /* ---- our producers' media clock ---- */
@@ -442,11 +148,11 @@ static void prod_send(struct cl_transport *t, struct cl_producer *p, bool video,
 		if (i == t->cl->speech.last_speech)
 			printf("speech_end at_ms=%llu\n", (unsigned long long)cl_now_ms());
 	}
-	if (n < 0 || srtp_protect(t->srtp_tx, buf, &n) != srtp_err_status_ok) {
-		t->tx_fail++;
+	if (n < 0 || srtp_protect(t->pc.srtp_tx, buf, &n) != srtp_err_status_ok) {
+		t->pc.tx_fail++;
 		return;
 	}
-	tr_send(t, buf, (size_t)n);
+	pc_send(&t->pc, buf, (size_t)n);
 	p->seq++;
 	p->counter++;
 	p->sent++;
@@ -481,22 +187,12 @@ static const struct cm_video_plan *cl_video_plan(void)
 static void prod_tick(struct cl_transport *t, struct cl_producer *p, uint64_t now)
 {
 	bool video = strcmp(p->kind, "video") == 0;
-	uint64_t due;
 	int k;
 
-	if (!p->ready || !t->srtp_ready || t->closed)
+	if (!p->ready || !t->pc.srtp_ready || t->closed)
 		return;
-	for (;;) {
-		due = p->start_ms + (video ? p->frames * 100 / 3 : p->frames * 20);
-		if (due > now)
-			break;
-		if (now - due > 200) {
-			uint64_t skip = (now - due) / (video ? 34 : 20);
-
-			p->frames += skip;
-			p->ts += (uint32_t)(skip * (video ? 3000 : 960));
-			continue;
-		}
+	while (pc_frame_due(p->start_ms, video ? 30 : 50, video ? 34 : 20, video ? 3000 : 960,
+			    &p->frames, &p->ts, now)) {
 		if (video) {
 			const struct cm_video_plan *vp = cl_video_plan();
 

@@ -76,7 +76,7 @@ static void cl_finish(struct client *cl)
 	if (cl->phase == CL_LEAVING || cl->phase == CL_DONE)
 		return;
 	print_summary(cl, false);
-	if (!cl->ws_up) {
+	if (!cl->w.up) {
 		cl->phase = CL_DONE;
 		return;
 	}
@@ -87,7 +87,7 @@ static void cl_finish(struct client *cl)
 
 static void cl_on_dtls_connected(struct client *cl, struct cl_transport *t)
 {
-	uint64_t now = t->dtls_done_ms;
+	uint64_t now = t->pc.dtls_done_ms;
 
 	if (t->dir != CL_SEND)
 		return;
@@ -96,8 +96,8 @@ static void cl_on_dtls_connected(struct client *cl, struct cl_transport *t)
 		cl->timing_printed = true;
 		printf("timing join_ms=%llu ice_ms=%llu dtls_ms=%llu total_ms=%llu\n",
 		       (unsigned long long)(cl->joined_ms - cl->t0),
-		       (unsigned long long)(t->ice_done_ms - t->created_ms),
-		       (unsigned long long)(now - t->dtls_start_ms),
+		       (unsigned long long)(t->pc.ice_done_ms - t->created_ms),
+		       (unsigned long long)(now - t->pc.dtls_start_ms),
 		       (unsigned long long)(now - cl->t0));
 	}
 	if (!cl->o.wrong_fp)
@@ -129,11 +129,12 @@ static void on_transport_closed(struct client *cl, const cJSON *d)
 		if (!t->created || strcmp(t->id, id) != 0)
 			continue;
 		t->closed = true;
+		t->pc.dtls_allowed = false;
 		cl_info(cl, "%s transport closed by the server: %s", cl_dir_name[i],
 			reason != NULL ? reason : "?");
 		if ((reason != NULL && strcmp(reason, "dtls") == 0) ||
 		    (cl->o.wrong_fp && t->dir == CL_SEND))
-			tr_dtls_fail(t, "transportClosed");
+			pc_dtls_fail(&t->pc, "transportClosed");
 	}
 }
 
@@ -227,7 +228,8 @@ static void on_reply(struct client *cl, struct cl_pending *pd, const cJSON *msg)
 	case CL_M_CREATE: sig_on_create(cl, data, (enum cl_dir)p.arg); break;
 	case CL_M_CONNECT:
 		cl->tr[p.arg].connect_ok = true;
-		tr_maybe_start_dtls(&cl->tr[p.arg], cl_now_ms());
+		cl->tr[p.arg].pc.dtls_allowed = !cl->tr[p.arg].closed;
+		pc_maybe_start_dtls(&cl->tr[p.arg].pc, cl_now_ms());
 		break;
 	case CL_M_PRODUCE:
 		if (!sig_copy(cl->prod[p.arg].id, CL_ID_LEN, data, "id")) {
@@ -273,107 +275,46 @@ static void on_message(struct client *cl, const char *text, size_t len)
 	cJSON_Delete(msg);
 }
 
-/* Reassemble a text message from its fragments. */
-static int ws_receive(struct client *cl, struct lws *wsi, const void *in, size_t len)
+/* The WebSocket's events (sfu-client-ws.h). */
+static void ws_on_established(struct cw_conn *w)
 {
-	if (lws_is_first_fragment(wsi))
-		cl->rx_len = 0;
-	if (cl->rx_len + len + 1 > CL_MAX_MSG) {
-		cl_fail(cl, "-", "TOO_LARGE", "a signaling message over 1 MiB");
-		return 0;
-	}
-	if (cl->rx_len + len + 1 > cl->rx_cap) {
-		size_t cap = cl->rx_cap * 2 > cl->rx_len + len + 1 ? cl->rx_cap * 2
-								 : cl->rx_len + len + 1;
-		char *p = realloc(cl->rx, cap);
+	struct client *cl = lws_container_of(w, struct client, w);
 
-		if (p == NULL) {
-			cl_fail(cl, "-", "CLIENT", "out of memory");
-			return 0;
-		}
-		cl->rx = p;
-		cl->rx_cap = cap;
-	}
-	memcpy(cl->rx + cl->rx_len, in, len);
-	cl->rx_len += len;
-	if (lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0 &&
-	    !lws_frame_is_binary(wsi))
-		on_message(cl, cl->rx, cl->rx_len);
-	return 0;
+	cl->phase = CL_SETUP;
+	cl_info(cl, "connected in %llu ms", (unsigned long long)(cl_now_ms() - cl->t0));
+	sig_request(cl, CL_M_CAPS, 0, NULL);
 }
 
-static int ws_writeable(struct client *cl, struct lws *wsi)
+static void ws_on_message(struct cw_conn *w, const char *text, size_t len)
 {
-	struct cl_out *o = cl->out_head;
-	int n;
-
-	if (o == NULL)
-		return 0;
-	cl->out_head = o->next;
-	if (cl->out_head == NULL)
-		cl->out_tail = NULL;
-	n = lws_write(wsi, o->buf + LWS_PRE, o->len, LWS_WRITE_TEXT);
-	free(o);
-	if (n < 0)
-		return -1;
-	if (cl->out_head != NULL)
-		lws_callback_on_writable(wsi);
-	return 0;
+	on_message(lws_container_of(w, struct client, w), text, len);
 }
 
-static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-		       size_t len)
+static void ws_on_closed(struct cw_conn *w)
 {
-	struct client *cl = lws_context_user(lws_get_context(wsi));
+	struct client *cl = lws_container_of(w, struct client, w);
 
-	(void)user;
-	switch (reason) {
-	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-		cl->ws = NULL;
-		cl_fail(cl, "connect", "CONNECT", in != NULL ? (const char *)in : "connection failed");
-		break;
-	case LWS_CALLBACK_CLIENT_ESTABLISHED:
-		cl->ws_up = true;
-		cl->phase = CL_SETUP;
-		cl_info(cl, "connected in %llu ms", (unsigned long long)(cl_now_ms() - cl->t0));
-		sig_request(cl, CL_M_CAPS, 0, NULL);
-		break;
-	case LWS_CALLBACK_CLIENT_RECEIVE:
-		return ws_receive(cl, wsi, in, len);
-	case LWS_CALLBACK_CLIENT_WRITEABLE:
-		return ws_writeable(cl, wsi);
-	case LWS_CALLBACK_CLIENT_CLOSED:
-		cl->ws = NULL;
-		cl->ws_up = false;
-		if (cl->phase == CL_LEAVING)
-			cl->phase = CL_DONE;
-		else
-			cl_fail(cl, "-", "CLOSED", "the server closed the WebSocket");
-		break;
-	default:
-		break;
-	}
-	return 0;
+	if (cl->phase == CL_LEAVING)
+		cl->phase = CL_DONE;
+	else
+		cl_fail(cl, "-", "CLOSED", "the server closed the WebSocket");
 }
 
-static int udp_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-			void *in, size_t len)
+static void ws_on_fail(struct cw_conn *w, const char *req, const char *code, const char *msg)
 {
-	struct cl_transport *t = lws_get_opaque_user_data(wsi);
-
-	(void)user;
-	(void)in;
-	(void)len;
-	if (reason == LWS_CALLBACK_RAW_RX_FILE && t != NULL)
-		tr_rx(t);
-	else if (reason == LWS_CALLBACK_RAW_CLOSE_FILE && t != NULL)
-		t->wsi = NULL;
-	return 0;
+	cl_fail(lws_container_of(w, struct client, w), req, code, msg);
 }
+
+static const struct cw_ops cl_ws_ops = {
+	.protocol = "sfu-v1", .max_msg = CL_MAX_MSG,
+	.too_large = "a signaling message over 1 MiB", .text_only = true,
+	.established = ws_on_established, .message = ws_on_message, .closed = ws_on_closed,
+	.fail = ws_on_fail,
+};
 
 static const struct lws_protocols cl_protocols[] = {
-	{"sfu-v1", ws_callback, 0, 65536, 0, NULL, 0},
-	{"sfu-udp", udp_callback, 0, 0, 0, NULL, 0},
+	{"sfu-v1", cw_callback, 0, 65536, 0, NULL, 0},
+	{"sfu-udp", pc_udp_callback, 0, 0, 0, NULL, 0},
 	{NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -427,46 +368,12 @@ static void on_tick(lws_sorted_usec_list_t *sul)
 		 * --wrong-fingerprint ends once send failed and recv has a verdict. */
 		if (stop_requested ||
 		    (now >= cl->end_ms && (!cl->o.timing || cl->o.wrong_fp || tr_settled(s))) ||
-		    (cl->o.wrong_fp && s->dtls_failed && tr_settled(r)))
+		    (cl->o.wrong_fp && s->pc.dtls_failed && tr_settled(r)))
 			cl_finish(cl);
 	} else if (stop_requested && cl->phase != CL_LEAVING) {
 		cl_fail(cl, "-", "INTERRUPTED", "stopped by a signal before joining");
 	}
-	lws_sul_schedule(cl->ctx, 0, &cl->tick, on_tick, CL_TICK_MS * LWS_US_PER_MS);
-}
-
-/* The lws client connection to --url. */
-static int ws_connect(struct client *cl)
-{
-	struct lws_client_connect_info ci;
-	char url[sizeof(cl->o.url)], path[sizeof(cl->o.url) + 1];
-	const char *prot, *addr, *p;
-	int port;
-
-	memcpy(url, cl->o.url, sizeof(url));
-	if (lws_parse_uri(url, &prot, &addr, &port, &p) != 0)
-		return -EINVAL;
-	snprintf(path, sizeof(path), "/%s", p);
-	memset(&ci, 0, sizeof(ci));
-	ci.context = cl->ctx;
-	ci.address = addr;
-	ci.port = port;
-	ci.path = path;
-	ci.host = addr;
-	ci.origin = addr;
-	ci.protocol = "sfu-v1";
-	ci.local_protocol_name = "sfu-v1";
-	ci.pwsi = &cl->ws;
-	if (strcmp(prot, "wss") == 0) {
-		ci.ssl_connection = LCCSCF_USE_SSL;
-		ci.alpn = "http/1.1";
-		if (cl->o.insecure)
-			ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED |
-					     LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
-					     LCCSCF_ALLOW_INSECURE;
-	}
-	return lws_client_connect_via_info(&ci) == NULL && cl->phase != CL_DONE ? -ECONNREFUSED
-									      : 0;
+	lws_sul_schedule(cl->w.ctx, 0, &cl->tick, on_tick, CL_TICK_MS * LWS_US_PER_MS);
 }
 
 /* Our producers: random SSRCs (RFC 3550 8.1), sequence and timestamp starts. */
@@ -486,10 +393,10 @@ static void init_producers(struct client *cl)
 		p->wanted = i == 0 ? cl->o.audio : cl->o.video;
 		p->tag = cm_tag(cl->o.name, p->kind);
 		do
-			cl_random(&p->ssrc, sizeof(p->ssrc));
+			pc_random(&p->ssrc, sizeof(p->ssrc));
 		while (p->ssrc == 0 || (i == 1 && p->ssrc == cl->prod[0].ssrc));
-		cl_random(&p->seq, sizeof(p->seq));
-		cl_random(&p->ts, sizeof(p->ts));
+		pc_random(&p->seq, sizeof(p->seq));
+		pc_random(&p->ts, sizeof(p->ts));
 	}
 }
 
@@ -497,23 +404,9 @@ static void cl_cleanup(struct client *cl)
 {
 	int i;
 
-	if (cl->ctx != NULL)
-		lws_context_destroy(cl->ctx);
-	for (i = 0; i < CL_NDIR; i++) {
-		if (cl->tr[i].dtls != NULL)
-			dtls_endpoint_free(cl->tr[i].dtls);
-		if (cl->tr[i].srtp_tx != NULL)
-			srtp_dealloc(cl->tr[i].srtp_tx);
-		if (cl->tr[i].srtp_rx != NULL)
-			srtp_dealloc(cl->tr[i].srtp_rx);
-	}
-	while (cl->out_head != NULL) {
-		struct cl_out *o = cl->out_head;
-
-		cl->out_head = o->next;
-		free(o);
-	}
-	free(cl->rx);
+	cw_free(&cl->w);
+	for (i = 0; i < CL_NDIR; i++)
+		pc_free(&cl->tr[i].pc);
 	cJSON_Delete(cl->router_caps);
 	dtls_cert_free(cl->cert);
 	dtls_cert_free(cl->wrong_cert);
@@ -523,7 +416,6 @@ static void cl_cleanup(struct client *cl)
 int main(int argc, char **argv)
 {
 	static struct client cl; /* large: not on the stack */
-	struct lws_context_creation_info info;
 	struct sigaction sa;
 	uint64_t run_ms;
 	int i, rc;
@@ -539,11 +431,6 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	run_ms = cl.o.wrong_fp && cl.o.duration_ms < CL_WRONG_FP_MIN_MS ? CL_WRONG_FP_MIN_MS
 									: cl.o.duration_ms;
-	for (i = 0; i < CL_NDIR; i++) {
-		cl.tr[i].cl = &cl;
-		cl.tr[i].dir = (enum cl_dir)i;
-		cl.tr[i].fd = -1;
-	}
 	if (srtp_init() != srtp_err_status_ok) {
 		fputs("sfu-client: srtp_init failed\n", stderr);
 		return 1;
@@ -555,19 +442,13 @@ int main(int argc, char **argv)
 		cl_cleanup(&cl);
 		return 1;
 	}
+	for (i = 0; i < CL_NDIR; i++)
+		tr_init(&cl.tr[i], &cl, (enum cl_dir)i);
 	init_producers(&cl);
 
 	lws_set_log_level(cl.o.quiet ? LLL_ERR : LLL_ERR | LLL_WARN, NULL);
-	memset(&info, 0, sizeof(info));
-	info.port = CONTEXT_PORT_NO_LISTEN;
-	info.protocols = cl_protocols;
-	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-	/* --insecure verifies no chain: skip loading the system CA store (~35 ms a process). */
-	if (cl.o.insecure)
-		info.options |= LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
-	info.user = &cl;
-	cl.ctx = lws_create_context(&info);
-	if (cl.ctx == NULL) {
+	cl.w.ops = &cl_ws_ops;
+	if (cw_context(&cl.w, cl_protocols, true, cl.o.insecure) != 0) {
 		fputs("sfu-client: lws_create_context failed\n", stderr);
 		cl_cleanup(&cl);
 		return 1;
@@ -575,11 +456,11 @@ int main(int argc, char **argv)
 	/* Timings start here: our own start-up (certificate, libraries) is not the server's. */
 	cl.t0 = cl_now_ms();
 	cl.deadline_ms = cl.t0 + run_ms + CL_SLACK_MS;
-	rc = ws_connect(&cl);
+	rc = cw_connect(&cl.w, cl.o.url, cl.o.insecure);
 	if (rc != 0)
 		cl_fail(&cl, "connect", "CONNECT", rc == -EINVAL ? "bad --url" : "connection refused");
-	lws_sul_schedule(cl.ctx, 0, &cl.tick, on_tick, CL_TICK_MS * LWS_US_PER_MS);
-	while (cl.phase != CL_DONE && lws_service(cl.ctx, 0) >= 0)
+	lws_sul_schedule(cl.w.ctx, 0, &cl.tick, on_tick, CL_TICK_MS * LWS_US_PER_MS);
+	while (cl.phase != CL_DONE && lws_service(cl.w.ctx, 0) >= 0)
 		;
 	rc = cl.exit_code;
 	cl_cleanup(&cl);
