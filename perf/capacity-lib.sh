@@ -76,9 +76,25 @@ cap_dp_pid() {
 	cat /proc/"$pid"/task/*/children 2>/dev/null | awk '{ print $1; exit }' | grep . || echo "$pid"
 }
 
+# cap_pktgen LOG args...: sfu-pktgen in the generator namespace, pinned to CPU 0;
+# its output in logs/LOG.txt; on failure, says so with the log's tail.
+cap_pktgen() {
+	local log=$OUT/logs/$1.txt
+	shift
+	if nt_exec $P gen "$PKTGEN" -l 0 --no-pci --file-prefix "$GEN_PREFIX" -m 256 \
+		--vdev net_af_packet0,iface=v-gen -- \
+		--admin "https://$SFU_CTRL_IP:8443/admin" --admin-token "$TOKEN" --insecure \
+		--ip 198.18.0.11 --prefix-len 24 --sfu-ip "$SFU_DP_IP" --no-progress "$@" >"$log" 2>&1; then
+		return 0
+	fi
+	echo "bench-capacity: sfu-pktgen failed (log: $log):"
+	tail -n 5 "$log"
+	return 1
+}
+
 cap_run_scenario() {
 	local w=$1 over=$2 name=$3 spec args per_t per_c per_pps rmax json perf_pid=
-	local c0 c1 o0 o1 i0 i1 d0 d1 hz cycles
+	local c0 c1 o0 o1 i0 i1 d0 d1 m0 m1 hz cycles half
 	spec=$(cap_scenario "$name") || { echo "bench-capacity: unknown scenario $name" >&2; return 1; }
 	IFS='|' read -r args per_t per_c per_pps <<<"$spec"
 	rmax=$(awk -v m="$CAP_MAX_PPS" -v p="$per_pps" -v t="$per_t" -v c="$per_c" \
@@ -91,20 +107,14 @@ cap_run_scenario() {
 	i0=$(sfu_stat $P rx_packets)
 	c0=$(sfu_stat $P busy_cycles)
 	d0=$(sfu_stat $P port_cycles)
+	m0=$(sfu_stat $P port_imissed)
 	if [ "$CYCLES_SRC" = perf ]; then
 		perf stat -x, -e cycles -o "$OUT/logs/$name-w$w.perf" -p "$(cap_dp_pid)" &
 		perf_pid=$!
 	fi
 	# shellcheck disable=SC2086
-	if ! nt_exec $P gen "$PKTGEN" -l 0 --no-pci --file-prefix "$GEN_PREFIX" -m 256 \
-		--vdev net_af_packet0,iface=v-gen -- \
-		--admin "https://$SFU_CTRL_IP:8443/admin" --admin-token "$TOKEN" --insecure \
-		--ip 198.18.0.11 --prefix-len 24 --sfu-ip "$SFU_DP_IP" \
-		--rooms "$rmax" $args --duration "$TRIAL_S" --warmup 1 --auth-sample 16 \
-		--search --max-loss 0.001 --max-trials "$MAX_TRIALS" --no-progress \
-		--json "$json" >"$OUT/logs/$name-w$w.txt" 2>&1; then
-		echo "bench-capacity: sfu-pktgen failed for $name (log: $OUT/logs/$name-w$w.txt):"
-		tail -n 5 "$OUT/logs/$name-w$w.txt"
+	if ! cap_pktgen "$name-w$w" --rooms "$rmax" $args --duration "$TRIAL_S" --warmup 1 \
+		--auth-sample 16 --search --max-loss 0.001 --max-trials "$MAX_TRIALS" --json "$json"; then
 		[ -z "$perf_pid" ] || kill -INT "$perf_pid" 2>/dev/null || true
 		return 0
 	fi
@@ -112,6 +122,8 @@ cap_run_scenario() {
 	i1=$(sfu_stat $P rx_packets)
 	c1=$(sfu_stat $P busy_cycles)
 	d1=$(sfu_stat $P port_cycles)
+	sleep 1.1 # the port's counters are refreshed once a second
+	m1=$(sfu_stat $P port_imissed)
 	hz=$(sfu_stat $P tsc_hz)
 	if [ -n "$perf_pid" ]; then
 		kill -INT "$perf_pid" 2>/dev/null || true
@@ -121,18 +133,29 @@ cap_run_scenario() {
 		cycles=$((c1 - c0))
 	fi
 	jq -c --arg name "$name" --argjson w "$w" --argjson over "$over" --arg src "$CYCLES_SRC" \
-		--argjson cycles "${cycles:-0}" --argjson out "$((o1 - o0))" --argjson rx "$((i1 - i0))" --argjson busy "$((c1 - c0))" --argjson port "$((d1 - d0))" --argjson hz "${hz:-0}" \
+		--argjson cycles "${cycles:-0}" --argjson out "$((o1 - o0))" --argjson rx "$((i1 - i0))" --argjson busy "$((c1 - c0))" --argjson port "$((d1 - d0))" --argjson missed "$((m1 - m0))" --argjson hz "${hz:-0}" \
 		--argjson rmax "$rmax" '{scenario: $name, workers: $w, oversubscribed: $over,
 		  rooms_max: $rmax, cycles_source: $src, cycles: $cycles, rtp_out: $out, dp_rx_packets: $rx, tsc_hz: $hz,
 		  cycles_per_packet: (if $out > 0 then ($cycles / $out) else null end),
-		  busy_cycles: $busy, port_cycles: $port,
+		  busy_cycles: $busy, port_cycles: $port, port_imissed: $missed,
 		  own_cycles_per_packet: (if $out > 0 then (($busy - $port) / $out) else null end),
 		  best: .best, trials: (.trials | length)}' "$json" >>"$OUT/results.jsonl"
+	# Latency at half the capacity found (the best trial sits at the knee).
+	half=$(jq -r '.best.active_rooms // 0' "$json")
+	half=$(((half + 1) / 2))
+	if [ "$half" -gt 0 ] && cap_pktgen "$name-w$w-half" --rooms "$half" $args --duration "$TRIAL_S" \
+		--warmup 1 --auth-sample 16 --json "$OUT/logs/$name-w$w-half.json"; then
+		jq -c --slurpfile h "$OUT/logs/$name-w$w-half.json" '.half = ($h[0] | {active_rooms, rx_pps,
+			loss_ratio, latency_us, histogram})' <<<"$(tail -n 1 "$OUT/results.jsonl")" >"$OUT/logs/last.json"
+		sed -i '$d' "$OUT/results.jsonl"
+		cat "$OUT/logs/last.json" >>"$OUT/results.jsonl"
+	fi
 	jq -r 'if .best then "   best: \(.best.active_rooms) rooms  \(.best.rx_pps | floor) pkt/s out  " +
 		"\(.best.rx_gbps * 100 | round / 100) Gbps  loss \(.best.loss_ratio)  " +
 		"p50 \(.best.latency_us.p50) us  p99 \(.best.latency_us.p99) us  " +
 		"\(.cycles_per_packet // 0 | round) cycles/pkt (\(.own_cycles_per_packet // 0 | round) outside the port driver)" +
-		(if .best.generator_limited then "  (generator-limited)" else "" end)
+		(if .best.generator_limited then "  (generator-limited)" else "" end) +
+		(if .half then "\n   half load (\(.half.active_rooms) rooms): p50 \(.half.latency_us.p50) us  p99 \(.half.latency_us.p99) us" else "" end)
 		else "   no trial passed (\(.trials) trials)" end' <<<"$(tail -n 1 "$OUT/results.jsonl")"
 }
 
@@ -156,11 +179,12 @@ cap_report() {
 		echo "Highest load with < 0.1% loss (sfu-pktgen --search, trials of ${TRIAL_S} s); cycles per"
 		echo "forwarded packet from $CYCLES_SRC; \"per worker\" = TSC Hz / cycles per packet."
 		echo
-		echo "| scenario | workers | rooms | out pkt/s | Gbps | loss | p50 µs | p99 µs | cycles/pkt | in the port driver | per worker pkt/s |"
-		echo "|---|---|---|---|---|---|---|---|---|---|---|"
+		echo "| scenario | workers | rooms | out pkt/s | Gbps | loss | p50 / p99 µs | at half load: rooms, p50 / p99 µs | SFU port missed | cycles/pkt | in the port driver | per worker pkt/s |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 		jq -r '"| \(.scenario) | \(.workers)\(if .oversubscribed then " (oversubscribed)" else "" end) | " +
-			(if .best then "\(.best.active_rooms)\(if .best.generator_limited then " (gen-limited)" else "" end) | \(.best.rx_pps | floor) | \(.best.rx_gbps * 1000 | round / 1000) | \(.best.loss_ratio * 1e5 | round / 1e3)% | \(.best.latency_us.p50) | \(.best.latency_us.p99)"
-			 else "none passed | | | | | " end) +
+			(if .best then "\(.best.active_rooms)\(if .best.generator_limited then " (gen-limited)" else "" end) | \(.best.rx_pps | floor) | \(.best.rx_gbps * 1000 | round / 1000) | \(.best.loss_ratio * 1e5 | round / 1e3)% | \(.best.latency_us.p50) / \(.best.latency_us.p99)"
+			 else "none passed | | | | " end) +
+			" | \(if .half then "\(.half.active_rooms), \(.half.latency_us.p50) / \(.half.latency_us.p99)" else "" end) | \(.port_imissed // "")" +
 			" | \(.cycles_per_packet // 0 | round) | \((.cycles_per_packet // 0) - (.own_cycles_per_packet // 0) | round) | \(if (.cycles_per_packet // 0) > 0 then (.tsc_hz / .cycles_per_packet | floor) else "" end) |"' "$res"
 		echo
 		cap_janus_table
@@ -205,8 +229,8 @@ cap_plan_table() {
 	echo "keeps this machine's af_packet driver cost instead.  A node is bounded by the lower of"
 	echo "its workers and the VM's $C2D_GBPS Gbit/s egress; a room's load is what its members receive."
 	echo
-	echo "| scenario | cycles/pkt | per worker pkt/s | node pkt/s | bound | out pkt/s per room | rooms per node | participants per node | conservative: participants |"
-	echo "|---|---|---|---|---|---|---|---|---|"
+	echo "| scenario | cycles/pkt | per worker pkt/s | node pkt/s | bound | workers to fill egress | out pkt/s per room | rooms per node | participants per node | conservative: participants |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
 	jq -r --argjson hz "$C2D_HZ" --argjson w "$C2D_WORKERS" --argjson gbps "$C2D_GBPS" --argjson nic "$C2D_NIC_CYCLES" \
 		'select(.workers == 1 and (.cycles_per_packet // 0) > 0 and .best) |
 		(.scenario | capture("(?<k>fanout-1x|room-)(?<n>[0-9]+)")) as $s |
@@ -217,7 +241,7 @@ cap_plan_table() {
 		(if $s.k == "room-" then ($s.n | tonumber) else (($s.n | tonumber) + 1) end) as $people |
 		node($cyc) as $node |
 		"| \(.scenario) | \($cyc | round) | \($hz / $cyc | floor) | \($node | floor) | " +
-		"\(if $hz / $cyc * $w < $egress then "CPU" else "egress" end) | \($room | floor) | " +
+		"\(if $hz / $cyc * $w < $egress then "CPU" else "egress" end) | \($egress / ($hz / $cyc) * 10 | ceil / 10) | \($room | floor) | " +
 		"\($node / $room | floor) | \($node / $room * $people | floor) | " +
 		"\(node(.cycles_per_packet) / $room * $people | floor) |"' \
 		"$OUT/results.jsonl"
@@ -233,11 +257,11 @@ cap_plots() {
 	# throughput vs workers, one line per scenario
 	jq -r 'select(.best) | "\(.scenario) \(.workers) \(.best.rx_pps)"' "$OUT/results.jsonl" |
 		sort -k1,1 -k2,2n >"$d/workers.dat"
-	# latency CDF of each scenario's best trial with 1 worker
+	# latency CDF of each scenario at half its capacity, 1 worker
 	: >"$d/cdf.dat"
-	jq -r 'select(.workers == 1 and .best and .best.histogram) |
-		.scenario as $s | (.best.histogram | map(.[1]) | add) as $n |
-		[foreach .best.histogram[] as $b (0; . + $b[1]; "\($s) \($b[0]) \(. / $n)")] |
+	jq -r 'select(.workers == 1 and .half and .half.histogram) |
+		.scenario as $s | (.half.histogram | map(.[1]) | add) as $n |
+		[foreach .half.histogram[] as $b (0; . + $b[1]; "\($s) \($b[0]) \(. / $n)")] |
 		.[]' "$OUT/results.jsonl" >"$d/cdf.dat" || true
 	cap_plot "$d/fanout.dat" "$OUT/throughput-fanout.png" <<GP
 set title "Forwarded packets/s at < 0.1% loss vs fan-out"
@@ -257,7 +281,7 @@ plot for [s in "$(awk '{print $1}' "$d/workers.dat" | sort -u | tr '\n' ' ')"] "
 	using (strcol(1) eq s ? \$2 : 1/0):3 with linespoints lw 2 title s
 GP
 	cap_plot "$d/cdf.dat" "$OUT/latency-cdf.png" <<GP
-set title "Forwarding latency CDF (best trial, 1 worker)"
+set title "Forwarding latency CDF at half the capacity found (1 worker)"
 set xlabel "latency (µs)"
 set ylabel "fraction of packets"
 set logscale x

@@ -193,6 +193,19 @@ static char *metrics_text(void)
 	if (ctrl.sh != NULL) {
 		tprintf(&t, "# TYPE sfu_dataplane_transports gauge\nsfu_dataplane_transports %lu\n",
 			(unsigned long)ctrl.sh->gauges.transports);
+		tprintf(&t, "# TYPE sfu_port_packets_total counter\n"
+			    "sfu_port_packets_total{dir=\"rx\"} %lu\nsfu_port_packets_total{dir=\"tx\"} %lu\n",
+			(unsigned long)ctrl.sh->gauges.port_ipackets,
+			(unsigned long)ctrl.sh->gauges.port_opackets);
+		tprintf(&t, "# TYPE sfu_port_drops_total counter\n"
+			    "sfu_port_drops_total{reason=\"rx_missed\"} %lu\n"
+			    "sfu_port_drops_total{reason=\"rx_errors\"} %lu\n"
+			    "sfu_port_drops_total{reason=\"tx_errors\"} %lu\n"
+			    "sfu_port_drops_total{reason=\"rx_nombuf\"} %lu\n",
+			(unsigned long)ctrl.sh->gauges.port_imissed,
+			(unsigned long)ctrl.sh->gauges.port_ierrors,
+			(unsigned long)ctrl.sh->gauges.port_oerrors,
+			(unsigned long)ctrl.sh->gauges.port_rx_nombuf);
 		tprintf(&t, "# TYPE sfu_dataplane_packets_total counter\n");
 		for (int i = 0; i < SFU_CNT_N; i++)
 			tprintf(&t, "sfu_dataplane_packets_total{counter=\"%s\"} %lu\n",

@@ -42,7 +42,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define SFU_MSG_VERSION 2
+#define SFU_MSG_VERSION 3
 
 /* Shared object names (one set per --file-prefix). */
 #define SFU_MSG_POOL "sfu_msg_pool"

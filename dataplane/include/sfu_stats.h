@@ -123,6 +123,14 @@ struct sfu_gauges {
 	uint64_t workers;
 	uint64_t started_unix_ms;
 	uint64_t tsc_hz;
+	/* The port's own counters (rte_eth_stats), refreshed once a second: what
+	 * the NIC (or the kernel under af_packet) dropped before any lcore saw it. */
+	uint64_t port_ipackets;
+	uint64_t port_opackets;
+	uint64_t port_imissed;   /* RX ring full: the workers did not keep up */
+	uint64_t port_ierrors;
+	uint64_t port_oerrors;
+	uint64_t port_rx_nombuf; /* no mbuf for a received frame */
 };
 
 #define SFU_MAX_STAT_LCORES 128

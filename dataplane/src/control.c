@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_ethdev.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
@@ -629,9 +630,26 @@ void dp_control_poll(struct dp *d)
 	}
 }
 
+/* The port's counters into the shared gauges (read by sfu-dpctl and /metrics). */
+static void port_gauges(struct dp *d)
+{
+	struct rte_eth_stats st;
+	struct sfu_gauges *g = &d->sh->gauges;
+
+	if (rte_eth_stats_get(d->port_id, &st) != 0)
+		return;
+	g->port_ipackets = st.ipackets;
+	g->port_opackets = st.opackets;
+	g->port_imissed = st.imissed;
+	g->port_ierrors = st.ierrors;
+	g->port_oerrors = st.oerrors;
+	g->port_rx_nombuf = st.rx_nombuf;
+}
+
 /* Once a second: forget a ctrl whose process is gone (PACKET_IN stops), and
  * which channels are held at all (level reports go only to those, so a dead
- * client's ring does not pin its share of the message pool). */
+ * client's ring does not pin its share of the message pool); the port's
+ * counters. */
 void dp_control_tick(struct dp *d)
 {
 	int ch = d->ctrl_channel;
@@ -644,4 +662,5 @@ void dp_control_tick(struct dp *d)
 			alive |= 1u << i;
 	__atomic_store_n(&d->channels_alive, alive, __ATOMIC_RELEASE);
 	d->sh->gauges.neighbors = d->neigh->valid;
+	port_gauges(d);
 }

@@ -196,6 +196,10 @@ static int print_stats(bool all)
 	       "\nneighbors %" PRIu64 "\nworkers %" PRIu64 "\ntsc_hz %" PRIu64 "\n",
 	       sh->gauges.transports, sh->gauges.producers, sh->gauges.consumers,
 	       sh->gauges.neighbors, sh->gauges.workers, sh->gauges.tsc_hz);
+	printf("port_ipackets %" PRIu64 "\nport_opackets %" PRIu64 "\nport_imissed %" PRIu64
+	       "\nport_ierrors %" PRIu64 "\nport_oerrors %" PRIu64 "\nport_rx_nombuf %" PRIu64 "\n",
+	       sh->gauges.port_ipackets, sh->gauges.port_opackets, sh->gauges.port_imissed,
+	       sh->gauges.port_ierrors, sh->gauges.port_oerrors, sh->gauges.port_rx_nombuf);
 	return 0;
 }
 
