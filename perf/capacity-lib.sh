@@ -114,7 +114,7 @@ cap_run_scenario() {
 	fi
 	# shellcheck disable=SC2086
 	if ! cap_pktgen "$name-w$w" --rooms "$rmax" $args --duration "$TRIAL_S" --warmup 1 \
-		--auth-sample 16 --search --max-loss 0.001 --max-trials "$MAX_TRIALS" --json "$json"; then
+		--auth-sample 16 --search --max-loss 0.001 --retries 1 --max-trials "$MAX_TRIALS" --json "$json"; then
 		[ -z "$perf_pid" ] || kill -INT "$perf_pid" 2>/dev/null || true
 		return 0
 	fi
@@ -176,7 +176,7 @@ cap_report() {
 	{
 		echo "# Capacity report ($(date -u +%Y-%m-%dT%H:%MZ), $NCPU CPUs, $(lscpu | sed -n 's/^Model name: *//p'))"
 		echo
-		echo "Highest load with < 0.1% loss (sfu-pktgen --search, trials of ${TRIAL_S} s); cycles per"
+		echo "Highest load with < 0.1% loss (sfu-pktgen --search --retries 1, trials of ${TRIAL_S} s); cycles per"
 		echo "forwarded packet from $CYCLES_SRC; \"per worker\" = TSC Hz / cycles per packet."
 		echo
 		echo "| scenario | workers | rooms | out pkt/s | Gbps | loss | p50 / p99 µs | at half load: rooms, p50 / p99 µs | SFU port missed | cycles/pkt | in the port driver | per worker pkt/s |"

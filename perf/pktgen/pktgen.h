@@ -61,6 +61,7 @@ struct pg_config {
 	bool search;
 	double max_loss;
 	unsigned int max_trials;
+	unsigned int retries;         /* search: attempts more at a failing load */
 	const char *json_path;
 	int progress;                 /* -1 auto (tty), 0 off, 1 on */
 	bool bad_auth;                /* our receive keys differ from the SFU's send keys */

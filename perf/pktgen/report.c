@@ -323,6 +323,7 @@ cJSON *pg_config_json(const struct pg *g)
 	cJSON_AddBoolToObject(o, "search", c->search);
 	cJSON_AddNumberToObject(o, "max_loss", c->max_loss);
 	cJSON_AddNumberToObject(o, "max_trials", c->max_trials);
+	cJSON_AddNumberToObject(o, "retries", c->retries);
 	cJSON_AddBoolToObject(o, "bad_auth", c->bad_auth);
 	cJSON_AddNumberToObject(o, "seed", (double)c->seed);
 	cJSON_AddNumberToObject(o, "transports", g->topo.n_tr);

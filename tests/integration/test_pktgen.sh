@@ -121,6 +121,18 @@ import json; d=json.load(open('$J'))
 assert d['mode'] == 'search' and 1 <= len(d['trials']) <= 3, d.get('trials')
 b = d['best']; assert b and b['passed'] and 1 <= b['active_rooms'] <= 3, b"
 
+# 3b. The search's retries, made deterministic: with --max-loss 0 no trial can
+# pass (loss 0 is not < 0) and every failure is "near", so each load is tried
+# twice, and the bisection moves down: 2 rooms x2, then 1 room x2.
+pktgen retries --rooms 2 --publishers 1 --subscribers 1 --media audio --duration 0.5 \
+	--warmup 0.2 --search --max-loss 0 --retries 1 --max-trials 4 --json "$LOGDIR/retries.json"
+t_check "retries: exits 0" rc_is retries 0
+t_check "retries: each load tried twice, bisection goes on, no best" python3 -c "
+import json; d=json.load(open('$LOGDIR/retries.json'))
+t = [(x['active_rooms'], x['attempt'], x['passed']) for x in d['trials']]
+assert t == [(2, 1, False), (2, 2, False), (1, 1, False), (1, 2, False)], t
+assert d['best'] is None and d['config']['retries'] == 1, d['best']"
+
 # 4. Wrong receive keys: every sampled packet fails authentication, no crash.
 pktgen badauth --rooms 1 --publishers 1 --subscribers 1 --media audio --duration 1 \
 	--warmup 0.2 --auth-sample 1 --bad-auth --json "$LOGDIR/badauth.json"
