@@ -67,6 +67,9 @@ BINS := $(DP_BIN) $(DPCTL) $(if $(CTRL_SRCS),$(CTRL_BIN)) $(if $(TAP_SRCS),$(TAP
 
 .PHONY: all deps-ok check-build test run bench bench-capacity clean install-deps web
 .DEFAULT_GOAL := all
+# Objects built through pattern chains (tests, tools, benchmarks) are kept: make
+# would otherwise delete them as intermediates and rebuild them on the next run.
+.SECONDARY:
 
 all: deps-ok $(BINS) $(UNITS) $(TOOLS) $(FUZZERS) $(BENCHES) $(PERF_BINS) web
 

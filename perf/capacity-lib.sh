@@ -179,13 +179,16 @@ cap_report() {
 		echo "Highest load with < 0.1% loss (sfu-pktgen --search --retries 1, trials of ${TRIAL_S} s); cycles per"
 		echo "forwarded packet from $CYCLES_SRC; \"per worker\" = TSC Hz / cycles per packet."
 		echo
-		echo "| scenario | workers | rooms | out pkt/s | Gbps | loss | p50 / p99 µs | at half load: rooms, p50 / p99 µs | SFU port missed | cycles/pkt | in the port driver | per worker pkt/s |"
+		echo "| scenario | workers | rooms | out pkt/s | Gbps | loss | p50 / p99 µs | at half load: rooms, p50 / p99 µs | SFU port missed ¹ | cycles/pkt | in the port driver | per worker pkt/s |"
 		echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 		jq -r '"| \(.scenario) | \(.workers)\(if .oversubscribed then " (oversubscribed)" else "" end) | " +
 			(if .best then "\(.best.active_rooms)\(if .best.generator_limited then " (gen-limited)" else "" end) | \(.best.rx_pps | floor) | \(.best.rx_gbps * 1000 | round / 1000) | \(.best.loss_ratio * 1e5 | round / 1e3)% | \(.best.latency_us.p50) / \(.best.latency_us.p99)"
 			 else "none passed | | | | " end) +
 			" | \(if .half then "\(.half.active_rooms), \(.half.latency_us.p50) / \(.half.latency_us.p99)" else "" end) | \(.port_imissed // "")" +
 			" | \(.cycles_per_packet // 0 | round) | \((.cycles_per_packet // 0) - (.own_cycles_per_packet // 0) | round) | \(if (.cycles_per_packet // 0) > 0 then (.tsc_hz / .cycles_per_packet | floor) else "" end) |"' "$res"
+		echo
+		echo "¹ frames the SFU's port dropped before a worker polled them (rte_eth_stats imissed);"
+		echo "  always 0 on net_af_packet, whose DPDK 22.11 driver does not count its ring's drops."
 		echo
 		cap_janus_table
 		echo

@@ -298,6 +298,14 @@ static void defaults(struct pg_config *c)
 }
 
 /* One trial with `rooms` active rooms: warm-up, measured window, drain. */
+/* Frames our port dropped before RX polled them (its ring was full). */
+static uint64_t port_missed(struct pg *g)
+{
+	struct rte_eth_stats st;
+
+	return rte_eth_stats_get(g->port.port_id, &st) == 0 ? st.imissed : 0;
+}
+
 static void run_trial(struct pg *g, unsigned int rooms, const char *label, struct pg_result *res)
 {
 	const struct pg_config *c = &g->cfg;
@@ -305,6 +313,7 @@ static void run_trial(struct pg *g, unsigned int rooms, const char *label, struc
 	struct pg_rx_stats *base = malloc(sizeof(*base)), *now_st = malloc(sizeof(*now_st)),
 			   *d = malloc(sizeof(*d));
 	uint64_t t0, start, end, stop, next_show, last_tx = 0, last_rx = 0, last_rxb = 0, last_t;
+	uint64_t missed0;
 	bool interrupted = false;
 
 	if (base == NULL || now_st == NULL || d == NULL) {
@@ -312,6 +321,7 @@ static void run_trial(struct pg *g, unsigned int rooms, const char *label, struc
 		exit(1);
 	}
 	memcpy(base, &g->rxs, sizeof(*base));
+	missed0 = port_missed(g);
 	/* The window is closed while it moves: RX counts nothing half-set. */
 	g->win.start = UINT64_MAX;
 	g->win.end = 0;
@@ -365,6 +375,7 @@ static void run_trial(struct pg *g, unsigned int rooms, const char *label, struc
 		fputc('\n', stderr);
 	memcpy(now_st, &g->rxs, sizeof(*now_st));
 	pg_rx_stats_sub(d, now_st, base);
+	g->port.trial_missed = port_missed(g) - missed0;
 	pg_result_fill(res, g, d, end > start ? (double)(end - start) / (double)g->hz : 0.0,
 		       interrupted);
 	free(base);

@@ -180,6 +180,7 @@ struct pg_port {
 	struct rte_ring *ctl;            /* RX -> TX: ARP replies to send */
 	struct dp_iface iface;
 	uint64_t tx_refused;
+	uint64_t trial_missed;           /* our RX ring's drops (rte_eth_stats imissed) in the last trial */
 };
 
 /* The whole generator; one instance, owned by main.c. */

@@ -29,7 +29,7 @@ struct pg_result {
 	double seconds;
 	bool interrupted;
 	struct pg_kind_result k[PG_KINDS], all;
-	uint64_t tx_refused, rtcp, ignored, unknown_ssrc, no_stamp, bad_rtp;
+	uint64_t tx_refused, rx_missed, rtcp, ignored, unknown_ssrc, no_stamp, bad_rtp;
 };
 
 static const char *const kind_name[PG_KINDS] = { "audio", "video" };
@@ -135,6 +135,7 @@ void pg_result_fill(struct pg_result *r, const struct pg *g, const struct pg_rx_
 		add_kind(&r->all, k);
 	}
 	r->tx_refused = g->port.tx_refused;
+	r->rx_missed = g->port.trial_missed;
 	r->rtcp = rx->rtcp;
 	r->ignored = rx->ignored;
 	r->unknown_ssrc = rx->unknown_ssrc;
@@ -148,10 +149,11 @@ double pg_result_loss(const struct pg_result *r)
 }
 
 /* The generator, not the SFU, limited the load: it skipped events, the port
- * refused packets, or it sent under 95% of the offered rate (descheduled). */
+ * refused packets, its RX ring overflowed, or it sent under 95% of the offered
+ * rate (descheduled). */
 static bool generator_limited(const struct pg_result *r)
 {
-	return r->all.tx_skipped || r->tx_refused ||
+	return r->all.tx_skipped || r->tx_refused || r->rx_missed ||
 	       (r->seconds > 0 && (double)r->all.tx_packets < 0.95 * r->all.offered_pps * r->seconds);
 }
 
@@ -208,9 +210,11 @@ void pg_result_print(const struct pg_result *r, const char *title)
 	       us(pg_hist_quantile(&r->all.lat, 0.9)));
 	if (generator_limited(r))
 		printf("WARNING: the generator fell behind (sent %.0f of %.0f offered pps, %llu packets "
-		       "skipped, %llu refused by the port): it, not the SFU, limited this load\n",
+		       "skipped, %llu refused by the port, %llu missed by its RX ring): it, not the "
+		       "SFU, limited this load\n",
 		       s > 0 ? (double)r->all.tx_packets / s : 0.0, r->all.offered_pps,
-		       (unsigned long long)r->all.tx_skipped, (unsigned long long)r->tx_refused);
+		       (unsigned long long)r->all.tx_skipped, (unsigned long long)r->tx_refused,
+		       (unsigned long long)r->rx_missed);
 	fflush(stdout);
 }
 
@@ -271,6 +275,7 @@ cJSON *pg_result_json(const struct pg_result *r)
 	cJSON_AddBoolToObject(o, "interrupted", r->interrupted);
 	kind_json(o, &r->all, r->seconds, true);
 	cJSON_AddNumberToObject(o, "tx_refused", (double)r->tx_refused);
+	cJSON_AddNumberToObject(o, "rx_port_missed", (double)r->rx_missed);
 	cJSON_AddBoolToObject(o, "generator_limited", generator_limited(r));
 	cJSON_AddNumberToObject(o, "rx_rtcp", (double)r->rtcp);
 	cJSON_AddNumberToObject(o, "rx_ignored", (double)r->ignored);

@@ -90,11 +90,11 @@ t_check "latency p50 > 0 and p50 <= p99 <= max" \
 t_expect_ge "data plane rtp_out moved by at least rx_packets" "$((out1 - out0))" \
 	"$(jv "$J" 'd["rx_packets"]')"
 t_check "human table printed" grep -q "^total " "$LOGDIR/run1.log"
-# The port's own counters (refreshed once a second) saw the traffic and lost none.
+# The port's own counters (refreshed once a second) saw the traffic.  (Its
+# imissed is not checked: net_af_packet in DPDK 22.11 does not count ring drops.)
 t_wait_for "port counters: sent at least what was received" 3 \
 	sfu_stat_cmp $P port_opackets -ge "$(jv "$J" 'd["rx_packets"]')"
-t_expect_eq "port counters: nothing missed, no mbuf shortage" \
-	"$(sfu_stat $P port_imissed) $(sfu_stat $P port_rx_nombuf)" "0 0"
+t_expect_eq "port counters: no mbuf shortage" "$(sfu_stat $P port_rx_nombuf)" 0
 sfu_ctrl_get $P /metrics >"$LOGDIR/metrics.txt"
 t_check "/metrics exports the port's counters" \
 	grep -Eq '^sfu_port_packets_total\{dir="tx"\} [1-9]' "$LOGDIR/metrics.txt"
