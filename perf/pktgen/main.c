@@ -313,7 +313,7 @@ static void run_trial(struct pg *g, unsigned int rooms, const char *label, struc
 	struct pg_rx_stats *base = malloc(sizeof(*base)), *now_st = malloc(sizeof(*now_st)),
 			   *d = malloc(sizeof(*d));
 	uint64_t t0, start, end, stop, next_show, last_tx = 0, last_rx = 0, last_rxb = 0, last_t;
-	uint64_t missed0;
+	uint64_t missed0, refused0;
 	bool interrupted = false;
 
 	if (base == NULL || now_st == NULL || d == NULL) {
@@ -322,6 +322,7 @@ static void run_trial(struct pg *g, unsigned int rooms, const char *label, struc
 	}
 	memcpy(base, &g->rxs, sizeof(*base));
 	missed0 = port_missed(g);
+	refused0 = g->port.tx_refused;
 	/* The window is closed while it moves: RX counts nothing half-set. */
 	g->win.start = UINT64_MAX;
 	g->win.end = 0;
@@ -376,6 +377,7 @@ static void run_trial(struct pg *g, unsigned int rooms, const char *label, struc
 	memcpy(now_st, &g->rxs, sizeof(*now_st));
 	pg_rx_stats_sub(d, now_st, base);
 	g->port.trial_missed = port_missed(g) - missed0;
+	g->port.trial_refused = g->port.tx_refused - refused0;
 	pg_result_fill(res, g, d, end > start ? (double)(end - start) / (double)g->hz : 0.0,
 		       interrupted);
 	free(base);

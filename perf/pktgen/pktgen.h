@@ -181,6 +181,7 @@ struct pg_port {
 	struct dp_iface iface;
 	uint64_t tx_refused;
 	uint64_t trial_missed;           /* our RX ring's drops (rte_eth_stats imissed) in the last trial */
+	uint64_t trial_refused;          /* tx_refused in the last trial */
 };
 
 /* The whole generator; one instance, owned by main.c. */

@@ -134,7 +134,7 @@ void pg_result_fill(struct pg_result *r, const struct pg *g, const struct pg_rx_
 		k->lat = c->lat;
 		add_kind(&r->all, k);
 	}
-	r->tx_refused = g->port.tx_refused;
+	r->tx_refused = g->port.trial_refused;
 	r->rx_missed = g->port.trial_missed;
 	r->rtcp = rx->rtcp;
 	r->ignored = rx->ignored;
