@@ -181,21 +181,11 @@ static void info(const struct jc_client *c, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (c->o.quiet)
-		return;
-	fprintf(stderr, "sfu-janus-client %s: ", c->o.name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	pc_vlog(c->o.quiet, "sfu-janus-client", c->o.name, "", "", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
-/* A string from the network or the user on one line: control characters and blanks as '_'. */
-static void put_clean(const char *s)
-{
-	for (; s != NULL && *s != '\0'; s++)
-		putchar((unsigned char)*s <= 0x20 || *s == 0x7f ? '_' : *s);
-}
 
 /* ---- output ---- */
 
@@ -259,11 +249,11 @@ static void print_summary(struct jc_client *c)
 			bad += s->rx.bad_payload + s->rx.wrong_producer + s->rx.pt_bad;
 			rx_ok += s->rx.payload_ok > 0 && s->rx.payload_ok == s->rx.packets;
 			fputs("stream kind=", stdout);
-			put_clean(s->kind);
+			pc_put_clean(s->kind, true);
 			fputs(" feed=", stdout);
-			put_clean(s->feed);
+			pc_put_clean(s->feed, true);
 			fputs(" mid=", stdout);
-			put_clean(s->mid);
+			pc_put_clean(s->mid, true);
 			printf(" ssrc=%u pt=%u packets=%" PRIu64 " bytes=%" PRIu64 " decrypted=%" PRIu64
 			       " payload_ok=%" PRIu64 " seq_gaps=%" PRIu64 " auth_fail=%" PRIu64
 			       " replay_fail=%" PRIu64 " other_fail=%" PRIu64 " bad_payload=%" PRIu64
@@ -280,7 +270,7 @@ static void print_summary(struct jc_client *c)
 		print_leg(l);
 	}
 	fputs("summary name=", stdout);
-	put_clean(c->o.name);
+	pc_put_clean(c->o.name, true);
 	printf(" room=%" PRIu64 " joined=%d legs=%" PRIu64 " ice_connected=%" PRIu64
 	       " legs_connected=%" PRIu64 " ice_failed=%" PRIu64 " dtls_failed=%" PRIu64
 	       " sent_audio=%" PRIu64 " sent_video=%" PRIu64 " sent_bytes=%" PRIu64

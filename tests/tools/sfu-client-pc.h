@@ -150,18 +150,34 @@ static void pc_random_token(char *out, size_t n)
 }
 
 /* Progress on stderr (not when quiet); results go to stdout. */
+/* Progress on stderr, "PROG NAME<sep><label>: text" (nothing when quiet); both
+ * clients' own loggers are wrappers of this. */
+static void pc_vlog(bool quiet, const char *prog, const char *name, const char *sep,
+		    const char *label, const char *fmt, va_list ap)
+{
+	if (quiet)
+		return;
+	fprintf(stderr, "%s %s%s%s: ", prog, name, sep, label);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+/* A string from the network or the user on one line: control characters (and,
+ * in names, blanks) as '_'. */
+static void pc_put_clean(const char *s, bool name)
+{
+	for (; s != NULL && *s != '\0'; s++)
+		putchar((unsigned char)*s < 0x20 || *s == 0x7f || (name && *s == ' ') ? '_' : *s);
+}
+
 static void __attribute__((format(printf, 2, 3))) pc_info(const struct pc_conn *pc,
 							   const char *fmt, ...)
 {
 	va_list ap;
 
-	if (pc->quiet)
-		return;
-	fprintf(stderr, "%s %s%s%s: ", pc->prog, pc->name, pc->sep, pc->label);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	pc_vlog(pc->quiet, pc->prog, pc->name, pc->sep, pc->label, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 /**

@@ -16,12 +16,6 @@
 #include "sfu-client-signal.h"
 #include "sfu-client-state.h"
 
-/* Print a user-supplied string on one line: control characters (and, in names, blanks) as '_'. */
-static void put_clean(const char *s, bool name)
-{
-	for (; s != NULL && *s != '\0'; s++)
-		putchar((unsigned char)*s < 0x20 || *s == 0x7f || (name && *s == ' ') ? '_' : *s);
-}
 
 static const char *peer_name(struct client *cl, const char *peer_id)
 {
@@ -42,7 +36,7 @@ static void print_transport(const struct cl_transport *t)
 	fputs("transport dir=", stdout);
 	fputs(cl_dir_name[t->dir], stdout);
 	fputs(" id=", stdout);
-	put_clean(t->id, true);
+	pc_put_clean(t->id, true);
 	printf(" ice=%s checks=%u stun_errors=%u stun_bad=%u dtls=%s profile=0x%04x"
 	       " rx_stun=%llu rx_dtls=%llu rx_rtp=%llu rx_rtcp=%llu rx_other=%llu"
 	       " rx_foreign=%llu unknown_ssrc=%llu rtcp_fail=%llu tx_fail=%llu closed=%d\n",
@@ -71,13 +65,13 @@ static void print_summary(struct client *cl, bool timeout)
 		pkts_ok += c->rx.payload_ok;
 		rx_ok += c->rx.payload_ok > 0 && c->rx.payload_ok == c->rx.decrypted;
 		fputs("consumer kind=", stdout);
-		put_clean(c->kind, true);
+		pc_put_clean(c->kind, true);
 		fputs(" producer_peer=", stdout);
-		put_clean(peer_name(cl, c->peer_id), true);
+		pc_put_clean(peer_name(cl, c->peer_id), true);
 		fputs(" producer_id=", stdout);
-		put_clean(c->producer_id, true);
+		pc_put_clean(c->producer_id, true);
 		fputs(" consumer_id=", stdout);
-		put_clean(c->id, true);
+		pc_put_clean(c->id, true);
 		printf(" ssrc=%u pt=%u packets=%llu decrypted=%llu payload_ok=%llu seq_gaps=%llu"
 		       " auth_fail=%llu replay_fail=%llu bad_payload=%llu wrong_producer=%llu"
 		       " pt_bad=%llu closed=%d\n",
@@ -103,7 +97,7 @@ static void print_summary(struct client *cl, bool timeout)
 	for (i = 0; i < 2; i++)
 		produced += cl->prod[i].ready;
 	fputs("summary name=", stdout);
-	put_clean(cl->o.name, true);
+	pc_put_clean(cl->o.name, true);
 	printf(" joined=%d ice_connected=%llu transports_connected=%llu dtls_failed=%llu"
 	       " ice_failed=%llu mapped_ok=%llu produced=%llu sent_audio=%llu sent_video=%llu"
 	       " consumers=%llu consume_errors=%llu received_ok=%llu packets_ok=%llu"
@@ -133,7 +127,7 @@ static void print_summary(struct client *cl, bool timeout)
 static void print_error(const char *method, const char *code, const char *msg)
 {
 	printf("error method=%s code=%s message=", method, code);
-	put_clean(msg, false);
+	pc_put_clean(msg, false);
 	putchar('\n');
 }
 #endif /* SFU_CLIENT_REPORT_H */

@@ -38,13 +38,9 @@ static void __attribute__((format(printf, 2, 3))) cl_info(const struct client *c
 {
 	va_list ap;
 
-	if (cl->o.quiet)
-		return;
-	fprintf(stderr, "sfu-client %s: ", cl->o.name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	pc_vlog(cl->o.quiet, "sfu-client", cl->o.name, "", "", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 static void tr_on_connected(struct pc_conn *pc)

@@ -165,27 +165,27 @@ static void on_notification(struct client *cl, const char *name, const cJSON *d)
 	} else if (strcmp(name, "chat") == 0) {
 		cl->chat_rx++;
 		fputs("chat from=", stdout);
-		put_clean(cj_str(d, "displayName"), true);
+		pc_put_clean(cj_str(d, "displayName"), true);
 		fputs(" text=", stdout);
-		put_clean(cj_str(d, "text"), false);
+		pc_put_clean(cj_str(d, "text"), false);
 		putchar('\n');
 	} else if (strcmp(name, "caption") == 0) {
 		cl->caption_rx++;
 		fputs("caption from=", stdout);
-		put_clean(cj_str(d, "displayName"), true);
+		pc_put_clean(cj_str(d, "displayName"), true);
 		/* at_ms: CLOCK_MONOTONIC, comparable with another client's speech_end. */
 		printf(" final=%d at_ms=%llu text=", cj_true(d, "final"),
 		       (unsigned long long)cl_now_ms());
-		put_clean(cj_str(d, "text"), false);
+		pc_put_clean(cj_str(d, "text"), false);
 		putchar('\n');
 	} else if (strcmp(name, "activeSpeaker") == 0) {
 		const char *id = cj_str(d, "peerId");
 
 		cl->speaker_rx++;
 		printf("speaker at_ms=%llu peer=", (unsigned long long)cl_now_ms());
-		put_clean(id != NULL ? peer_name(cl, id) : "-", true);
+		pc_put_clean(id != NULL ? peer_name(cl, id) : "-", true);
 		fputs(" peer_id=", stdout);
-		put_clean(id != NULL ? id : "-", true);
+		pc_put_clean(id != NULL ? id : "-", true);
 		putchar('\n');
 		fflush(stdout);
 	} else if (strcmp(name, "captionsChanged") == 0) {
